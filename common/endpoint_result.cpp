@@ -1,0 +1,53 @@
+#include "endpoint_result.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cmath>
+
+namespace asyncscope {
+
+namespace json = boost::json;
+
+namespace {
+double to_microseconds(double seconds) { return std::round(seconds * 1e6) / 1e6; }
+}  // namespace
+
+void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r) {
+  out = {{"message", r.message},
+         {"endpoint", r.endpoint},
+         {"request_id", r.request_id},
+         {"pid", r.pid},
+         {"thread_id", r.thread_id},
+         {"thread_name", r.thread_name},
+         {"sleep", r.sleep},
+         {"started_at", to_microseconds(r.started_at)},
+         {"finished_at", to_microseconds(r.finished_at)},
+         {"duration", to_microseconds(r.duration)}};
+}
+
+endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::value& in) {
+  const auto& o = in.as_object();
+  return {.message = json::value_to<std::string>(o.at("message")),
+          .endpoint = json::value_to<std::string>(o.at("endpoint")),
+          .request_id = json::value_to<std::uint64_t>(o.at("request_id")),
+          .pid = json::value_to<std::int64_t>(o.at("pid")),
+          .thread_id = json::value_to<std::int64_t>(o.at("thread_id")),
+          .thread_name = json::value_to<std::string>(o.at("thread_name")),
+          .sleep = json::value_to<double>(o.at("sleep")),
+          .started_at = json::value_to<double>(o.at("started_at")),
+          .finished_at = json::value_to<double>(o.at("finished_at")),
+          .duration = json::value_to<double>(o.at("duration"))};
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const error_body& e) {
+  out = {{"error", e.error}, {"detail", e.detail}};
+}
+
+double unix_seconds_now() {
+  using namespace std::chrono;
+  const auto us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  return static_cast<double>(us) / 1e6;
+}
+
+}  // namespace asyncscope

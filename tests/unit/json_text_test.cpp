@@ -1,0 +1,52 @@
+#include "endpoint_result.hpp"
+#include "json_text.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using asyncscope::endpoint_result;
+using asyncscope::to_json_text;
+
+TEST(JsonText, WritesWholeSecondsAsDecimalsNotExponents) {
+  EXPECT_EQ(to_json_text(json::value(1.0)), "1.0");
+  EXPECT_EQ(to_json_text(json::value(0.2)), "0.2");
+  EXPECT_EQ(to_json_text(json::value(1763700000.123456)), "1763700000.123456");
+}
+
+TEST(JsonText, KeepsKeyOrderAndEscapesStrings) {
+  json::object o{{"b", 1}, {"a", "say \"hi\""}, {"list", json::array{1, true, nullptr}}};
+  EXPECT_EQ(to_json_text(o), R"({"b": 1, "a": "say \"hi\"", "list": [1, true, null]})");
+}
+
+TEST(JsonText, OutputParsesBackToTheSameValue) {
+  json::object o{{"x", 0.1 + 0.2}, {"y", -3.5e-7}, {"z", 1e300}};
+  EXPECT_EQ(json::parse(to_json_text(o)), json::value(o));
+}
+
+TEST(EndpointResult, RoundTripsThroughJsonWithTheContractsKeys) {
+  endpoint_result r{.message = "Async endpoint completed!",
+                    .endpoint = "/async-endpoint",
+                    .request_id = 17,
+                    .pid = 4242,
+                    .thread_id = 4243,
+                    .thread_name = "loop-0",
+                    .sleep = 1.0,
+                    .started_at = 1763700000.123456,
+                    .finished_at = 1763700001.124,
+                    .duration = 1.0009};
+  const auto v = json::value_from(r);
+  for (const char* key : {"message", "endpoint", "request_id", "pid", "thread_id", "thread_name",
+                          "sleep", "started_at", "finished_at", "duration"}) {
+    EXPECT_TRUE(v.as_object().contains(key)) << key;
+  }
+  const auto back = json::value_to<endpoint_result>(json::parse(to_json_text(v)));
+  EXPECT_EQ(back.thread_name, "loop-0");
+  EXPECT_EQ(back.request_id, 17u);
+  EXPECT_DOUBLE_EQ(back.started_at, 1763700000.123456);
+  EXPECT_DOUBLE_EQ(back.duration, 1.0009);
+}
+
+TEST(EndpointResult, RejectsABodyWithoutTheSchemasKeys) {
+  EXPECT_ANY_THROW(json::value_to<endpoint_result>(json::parse(R"({"message": "hi"})")));
+}
