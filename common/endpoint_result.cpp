@@ -10,7 +10,9 @@ namespace asyncscope {
 namespace json = boost::json;
 
 namespace {
-double to_microseconds(double seconds) { return std::round(seconds * 1e6) / 1e6; }
+double to_microseconds(double seconds) {
+  return std::round(seconds * 1e6) / 1e6;
+}
 }  // namespace
 
 void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r) {

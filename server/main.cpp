@@ -1,1 +1,111 @@
-int main(){}
+// asyncscope-server: builds the event loop and the worker pool, listens, and shuts down cleanly.
+
+#include "http_session.hpp"
+#include "logging.hpp"
+#include "named_threads.hpp"
+#include "options.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asyncscope;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
+  const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
+  tcp::acceptor acceptor{loop, where.protocol()};
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(where);
+  acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
+  return acceptor;
+}
+
+// First SIGINT/SIGTERM: stop accepting, let requests in flight finish, then stop the loop and
+// the pool. A second signal quits at once.
+asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::acceptor& acceptor,
+                                         server_state& server) {
+  const auto [ec, signal] = co_await signals.async_wait(use_tuple);
+  if (ec) co_return;
+  server.draining = true;
+  spdlog::warn(
+      "{} received: no new connections; finishing {} request(s) in flight "
+      "(signal again to quit now)",
+      signal == SIGINT ? "SIGINT" : "SIGTERM", server.requests_in_flight.load());
+  asio::post(acceptor.get_executor(), [&] { stop_listening(acceptor, server); });
+  signals.async_wait([](boost::system::error_code again, int second) {
+    if (again) return;
+    spdlog::warn("second signal: quitting now");
+    std::_Exit(128 + second);
+  });
+
+  asio::steady_timer poll{co_await asio::this_coro::executor};
+  while (server.requests_in_flight > 0) {
+    poll.expires_after(std::chrono::milliseconds(20));
+    co_await poll.async_wait(use_tuple);
+  }
+  spdlog::info("all requests answered; bye");
+  signals.cancel();
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  const auto parsed = parse_server_options(argc, argv);
+  if (!parsed.options) {
+    (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message << '\n';
+    return parsed.exit_code;
+  }
+  const auto& options = *parsed.options;
+  setup_logging(options.log_level);
+  name_this_thread("main");
+
+  named_threads event_loop{"loop", options.loop_threads};
+  named_threads worker_pool{"pool", options.pool_threads};
+  server_state server{{options.sleep, options.max_sleep}, worker_pool.context()};
+
+  std::optional<tcp::acceptor> acceptor;
+  try {
+    acceptor.emplace(open_acceptor(event_loop.context(), options));
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr, "asyncscope-server: cannot listen on {}:{}: {}\n", options.host,
+               options.port, e.code().message());
+    return 1;
+  }
+  // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
+  asio::io_context control;
+  asio::signal_set signals{control, SIGINT, SIGTERM};
+
+  const auto bound = acceptor->local_endpoint();
+  spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
+               ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
+  fmt::print("listening on http://{}:{}\n", bound.address().to_string(), bound.port());
+  std::fflush(stdout);
+
+  asio::co_spawn(event_loop.context(), listener(*acceptor, server), asio::detached);
+  asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
+  event_loop.start();
+  worker_pool.start();
+  control.run();
+
+  event_loop.stop_and_join();
+  worker_pool.stop_and_join();
+  return 0;
+}

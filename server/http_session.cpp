@@ -1,0 +1,179 @@
+#include "http_session.hpp"
+
+#include "json_text.hpp"
+#include "lesson.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+namespace asyncscope {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t body_limit = 64 * 1024;
+constexpr auto read_timeout = std::chrono::seconds(10);
+constexpr auto write_timeout = std::chrono::seconds(30);
+
+using response = http::response<http::string_body>;
+
+response json_response(http::status status, const json::value& body) {
+  response res{status, 11};
+  res.set(http::field::server, "asyncscope/" ASYNCSCOPE_VERSION);
+  res.set(http::field::content_type, "application/json");
+  res.body() = to_json_text(body);
+  res.prepare_payload();
+  return res;
+}
+
+response error_response(const route_error& e) {
+  auto res = json_response(e.status, json::value_from(error_body{e.error, e.detail}));
+  if (e.status == http::status::method_not_allowed) res.set(http::field::allow, "GET");
+  return res;
+}
+
+// The answer to a request the parser gave up on; the connection closes after it.
+response unreadable_request_response(beast::error_code ec) {
+  if (ec == http::error::header_limit) {
+    return error_response({http::status::request_header_fields_too_large, "headers_too_large",
+                           fmt::format("request headers exceed {} bytes", header_limit)});
+  }
+  if (ec == http::error::body_limit) {
+    return error_response({http::status::payload_too_large, "body_too_large",
+                           fmt::format("request body exceeds {} bytes", body_limit)});
+  }
+  return error_response({http::status::bad_request, "bad_request",
+                         fmt::format("could not read the HTTP request: {}", ec.message())});
+}
+
+// Maps one request to its response: a pure routing step, then the endpoint itself.
+awaitable<response> handle_request(const http::request<http::string_body>& req,
+                                   server_state& server) {
+  const auto found = find_route(req.method(), req.target(), server.limits);
+  if (const auto* e = std::get_if<route_error>(&found)) {
+    spdlog::info("{} {} -> {} {}", std::string_view(req.method_string()),
+                 std::string_view(req.target()), static_cast<int>(e->status), e->error);
+    co_return error_response(*e);
+  }
+  if (std::holds_alternative<health_check>(found)) {
+    co_return json_response(http::status::ok, {{"status", "ok"}});
+  }
+  const auto& lesson = std::get<lesson_route>(found);
+  const request_info info{lesson.path, ++server.last_request_id,
+                          std::chrono::duration<double>(lesson.sleep)};
+  const auto result = co_await run_lesson_endpoint(lesson.which, info, server.worker_pool);
+  co_return json_response(http::status::ok, json::value_from(result));
+}
+
+// Counts a request as in flight from the moment it is known to exist until its answer is sent,
+// so that a graceful shutdown waits for it.
+class in_flight_guard {
+ public:
+  explicit in_flight_guard(server_state& server) : server_(&server) {
+    ++server_->requests_in_flight;
+  }
+  in_flight_guard(in_flight_guard&& other) noexcept : server_(std::exchange(other.server_, {})) {}
+  in_flight_guard& operator=(in_flight_guard&&) = delete;
+  ~in_flight_guard() {
+    if (server_) --server_->requests_in_flight;
+  }
+
+ private:
+  server_state* server_;
+};
+
+// One connection: read a request, answer it, and again while the client keeps it alive.
+// A new connection counts as a request on its way (`first_request`) even before its bytes are
+// read: while /async-wrong holds the loop, the requests queued behind it are in flight too.
+awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
+                             in_flight_guard first_request) {
+  beast::flat_buffer buffer;
+  std::optional<in_flight_guard> in_flight{std::move(first_request)};
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    stream.expires_after(read_timeout);
+    const auto [read_error, _] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (read_error) {
+      if (parser.got_some() && read_error != beast::error::timeout) {
+        stream.expires_after(write_timeout);
+        auto res = unreadable_request_response(read_error);
+        res.keep_alive(false);
+        spdlog::info("unreadable request -> {}: {}", res.result_int(), read_error.message());
+        co_await beast::async_write(stream, http::message_generator(std::move(res)), use_tuple);
+      }
+      break;
+    }
+    if (!in_flight) in_flight.emplace(server);
+
+    auto res = co_await handle_request(parser.get(), server);
+    res.keep_alive(parser.get().keep_alive() && !server.draining);
+    const bool keep_alive = res.keep_alive();
+    stream.expires_after(write_timeout);
+    const auto [write_error, __] =
+        co_await beast::async_write(stream, http::message_generator(std::move(res)), use_tuple);
+    in_flight.reset();
+    if (write_error || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+void start_session(tcp::socket socket, server_state& server) {
+  const auto executor = socket.get_executor();
+  asio::co_spawn(
+      executor, http_session(beast::tcp_stream(std::move(socket)), server, in_flight_guard{server}),
+      asio::detached);
+}
+
+}  // namespace
+
+awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
+  for (;;) {
+    auto [ec, socket] =
+        co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {  // e.g. out of file descriptors: wait a moment instead of spinning
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause{acceptor.get_executor(), std::chrono::milliseconds(50)};
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    start_session(std::move(socket), server);
+  }
+}
+
+void stop_listening(tcp::acceptor& acceptor, server_state& server) {
+  acceptor.non_blocking(true);
+  for (;;) {
+    tcp::socket socket{asio::make_strand(acceptor.get_executor())};
+    boost::system::error_code ec;
+    acceptor.accept(socket, ec);
+    if (ec) break;
+    start_session(std::move(socket), server);
+  }
+  acceptor.close();
+}
+
+}  // namespace asyncscope

@@ -1,0 +1,127 @@
+#include "options.hpp"
+
+#include "seconds.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/ip/address.hpp>
+#include <boost/program_options.hpp>
+
+#include <sstream>
+
+namespace asyncscope {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* about =
+    R"(asyncscope-server: see how sync, async and async-but-blocking handlers run.
+
+Three endpoints each simulate I/O for --sleep seconds (or ?sleep=SECONDS):
+  GET /sync-endpoint    blocking code on a worker pool thread; the event loop stays free
+  GET /async-endpoint   a coroutine that awaits a timer; one loop thread serves everyone
+  GET /async-wrong      a coroutine that blocks the loop thread; requests go one by one
+  GET /healthz          {"status": "ok"}
+Every log line shows the process id, the OS thread id and the thread's name.)";
+
+constexpr const char* examples = R"(
+Examples:
+  asyncscope-server                         # http://127.0.0.1:8000, 1 loop thread, 40 workers
+  asyncscope-server --port 0                # any free port (printed on start)
+  asyncscope-server --pool-threads 4 --sleep 0.2
+Then, in another terminal:
+  asyncscope-client -e async-endpoint -c 50)";
+
+struct raw_flags {
+  std::string host, sleep, max_sleep, log_level;
+  int port = 0, loop_threads = 0, pool_threads = 0;
+};
+
+po::options_description describe(raw_flags& raw) {
+  po::options_description flags("Options");
+  flags.add_options()                                                                //
+      ("host", po::value(&raw.host)->default_value("127.0.0.1"), "address to bind")  //
+      ("port", po::value(&raw.port)->default_value(8000), "port; 0 picks a free one")(
+          "loop-threads", po::value(&raw.loop_threads)->default_value(1),
+          "threads that run the event loop")("pool-threads",
+                                             po::value(&raw.pool_threads)->default_value(40),
+                                             "worker threads for blocking (sync) handlers")(
+          "sleep", po::value(&raw.sleep)->default_value("1.0"),
+          "default simulated I/O time, seconds")("max-sleep",
+                                                 po::value(&raw.max_sleep)->default_value("60"),
+                                                 "largest ?sleep= a request may ask for, seconds")(
+          "log-level", po::value(&raw.log_level)->default_value("info"),
+          "trace, debug, info, warn, error or off (warn: requests log nothing)")(
+          "help,h", "show this help and exit")("version", "show the version and exit");
+  return flags;
+}
+
+parsed_server_options bad_flag(const std::string& text) {
+  return {std::nullopt, fmt::format("asyncscope-server: {} (see --help)", text), 2};
+}
+
+// Checks what the parser cannot: ranges, and the strings that stand for numbers or levels.
+parsed_server_options validate(const raw_flags& raw) {
+  server_options o;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(raw.host, ec);
+  if (ec && raw.host != "localhost") {
+    return bad_flag(fmt::format("--host: '{}' is not an IP address", raw.host));
+  }
+  o.host = raw.host == "localhost" ? "127.0.0.1" : raw.host;
+  if (raw.port < 0 || raw.port > 65535) {
+    return bad_flag(fmt::format("--port must be from 0 to 65535, got {}", raw.port));
+  }
+  o.port = static_cast<unsigned short>(raw.port);
+  if (raw.loop_threads < 1 || raw.loop_threads > 256) {
+    return bad_flag(fmt::format("--loop-threads must be from 1 to 256, got {}", raw.loop_threads));
+  }
+  o.loop_threads = raw.loop_threads;
+  if (raw.pool_threads < 1 || raw.pool_threads > 1000) {
+    return bad_flag(fmt::format("--pool-threads must be from 1 to 1000, got {}", raw.pool_threads));
+  }
+  o.pool_threads = raw.pool_threads;
+  const auto max_sleep = parse_seconds(raw.max_sleep);
+  if (!max_sleep || *max_sleep <= 0) {
+    return bad_flag(
+        fmt::format("--max-sleep must be a number of seconds above 0, got '{}'", raw.max_sleep));
+  }
+  o.max_sleep = *max_sleep;
+  const auto sleep = parse_seconds(raw.sleep);
+  if (!sleep || *sleep > o.max_sleep) {
+    return bad_flag(
+        fmt::format("--sleep must be a number of seconds from 0 to {} (--max-sleep), "
+                    "got '{}'",
+                    o.max_sleep, raw.sleep));
+  }
+  o.sleep = *sleep;
+  o.log_level = spdlog::level::from_str(raw.log_level);
+  if (o.log_level == spdlog::level::off && raw.log_level != "off") {
+    return bad_flag(fmt::format(
+        "--log-level must be trace, debug, info, warn, error or off, got '{}'", raw.log_level));
+  }
+  return {o, "", 0};
+}
+
+}  // namespace
+
+parsed_server_options parse_server_options(int argc, const char* const argv[]) {
+  raw_flags raw;
+  const auto flags = describe(raw);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(flags).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream help;
+      help << about << "\n\nUsage: asyncscope-server [options]\n\n" << flags << examples;
+      return {std::nullopt, help.str(), 0};
+    }
+    if (vm.count("version")) return {std::nullopt, "asyncscope-server " ASYNCSCOPE_VERSION, 0};
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return bad_flag(e.what());
+  }
+  return validate(raw);
+}
+
+}  // namespace asyncscope
