@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what asyncscope needs to build and run, from Debian 12's packages.
+# Sourced by demo.sh, test.sh and bench.sh; does nothing when everything is already there.
+set -euo pipefail
+
+asyncscope_packages=(
+  build-essential cmake pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev googletest
+  jq bc curl procps time
+)
+
+install_dependencies() {
+  local missing=()
+  for pkg in "${asyncscope_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+      echo "asyncscope: need root or sudo to install: ${missing[*]}" >&2
+      exit 1
+    }
+    sudo=(sudo)
+  fi
+  echo "asyncscope: installing ${missing[*]}" >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures and builds into build/<type> (Release by default) and prints that folder.
+# The compiler's output goes to build/<type>.log, and to the screen when something fails.
+build_asyncscope() {
+  local type=${1:-Release}
+  local dir="$asyncscope_root/build/${type,,}"
+  local log="$dir.log"
+  mkdir -p "$dir"
+  if ! { cmake -S "$asyncscope_root" -B "$dir" -DCMAKE_BUILD_TYPE="$type" &&
+    cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "asyncscope: the build failed (log: $log)" >&2
+    return 1
+  fi
+  echo "$dir"
+}
+
+asyncscope_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,0 +1,73 @@
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace asyncscope;
+
+namespace {
+
+parsed_server_options parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "asyncscope-server");
+  return parse_server_options(static_cast<int>(args.size()), args.data());
+}
+
+}  // namespace
+
+TEST(ServerOptions, DefaultsMatchTheContract) {
+  const auto p = parse({});
+  ASSERT_TRUE(p.options);
+  EXPECT_EQ(p.options->host, "127.0.0.1");
+  EXPECT_EQ(p.options->port, 8000);
+  EXPECT_EQ(p.options->loop_threads, 1);
+  EXPECT_EQ(p.options->pool_threads, 40);
+  EXPECT_DOUBLE_EQ(p.options->sleep, 1.0);
+  EXPECT_DOUBLE_EQ(p.options->max_sleep, 60.0);
+  EXPECT_EQ(p.options->log_level, spdlog::level::info);
+}
+
+TEST(ServerOptions, EveryFlagIsRead) {
+  const auto p = parse({"--host", "::1", "--port", "0", "--loop-threads", "2", "--pool-threads",
+                        "4", "--sleep", "0.2", "--max-sleep", "5", "--log-level", "warn"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->host, "::1");
+  EXPECT_EQ(p.options->port, 0);
+  EXPECT_EQ(p.options->loop_threads, 2);
+  EXPECT_EQ(p.options->pool_threads, 4);
+  EXPECT_DOUBLE_EQ(p.options->sleep, 0.2);
+  EXPECT_DOUBLE_EQ(p.options->max_sleep, 5.0);
+  EXPECT_EQ(p.options->log_level, spdlog::level::warn);
+}
+
+TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
+  const std::vector<std::pair<std::vector<const char*>, const char*>> cases{
+      {{"--port", "70000"}, "--port"},
+      {{"--port", "abc"}, "port"},
+      {{"--loop-threads", "0"}, "--loop-threads"},
+      {{"--pool-threads", "-3"}, "--pool-threads"},
+      {{"--sleep", "nan"}, "--sleep"},
+      {{"--sleep", "61"}, "--sleep"},
+      {{"--max-sleep", "0"}, "--max-sleep"},
+      {{"--log-level", "loud"}, "--log-level"},
+      {{"--host", "example"}, "--host"},
+      {{"--frobnicate"}, "frobnicate"},
+  };
+  for (const auto& [args, flag] : cases) {
+    const auto p = parse(args);
+    EXPECT_FALSE(p.options) << flag;
+    EXPECT_EQ(p.exit_code, 2) << flag;
+    EXPECT_NE(p.message.find(flag), std::string::npos) << p.message;
+    EXPECT_EQ(p.message.find('\n'), std::string::npos) << p.message;
+  }
+}
+
+TEST(ServerOptions, HelpTeachesTheEndpointsAndExitsZero) {
+  const auto p = parse({"--help"});
+  EXPECT_FALSE(p.options);
+  EXPECT_EQ(p.exit_code, 0);
+  for (const char* word :
+       {"/sync-endpoint", "/async-endpoint", "/async-wrong", "--pool-threads", "Examples"}) {
+    EXPECT_NE(p.message.find(word), std::string::npos) << word;
+  }
+}
