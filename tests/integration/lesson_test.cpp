@@ -1,0 +1,120 @@
+// The lesson, end to end: the real server on a free port, the real client, sleep 0.2 s.
+// Margins are wide enough for a busy 2-core machine and narrow enough to tell the three apart.
+
+#include "processes.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <regex>
+#include <set>
+
+namespace json = boost::json;
+using asyncscope::testing::run_client;
+using asyncscope::testing::server_process;
+
+namespace {
+
+constexpr double sleep_s = 0.2;
+
+json::object fire(const server_process& server, const std::string& endpoint, int count) {
+  const auto run = run_client({"-e", endpoint, "-c", std::to_string(count), "--port",
+                               std::to_string(server.port()), "--sleep", "0.2", "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  return json::parse(run.out).as_object();
+}
+
+double number(const json::value& v) {
+  return v.is_double() ? v.as_double() : v.to_number<double>();
+}
+
+}  // namespace
+
+TEST(Lesson, TwentyAsyncRequestsFinishInUnderTwoSleepsOnOneThread) {
+  server_process server;
+  const auto summary = fire(server, "async-endpoint", 20);
+  EXPECT_EQ(summary.at("ok").as_int64(), 20);
+  EXPECT_LT(number(summary.at("total_time")), 2 * sleep_s);
+  EXPECT_GE(number(summary.at("total_time")), sleep_s);
+  const auto& threads = summary.at("server_threads").as_object();
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_TRUE(threads.contains("loop-0"));
+  EXPECT_GE(summary.at("max_overlap").as_int64(), 15);
+}
+
+TEST(Lesson, FiveAsyncWrongRequestsRunOneAfterAnother) {
+  server_process server;
+  const auto summary = fire(server, "async-wrong", 5);
+  EXPECT_EQ(summary.at("ok").as_int64(), 5);
+  EXPECT_GE(number(summary.at("total_time")), 4.5 * sleep_s);
+  EXPECT_EQ(summary.at("max_overlap").as_int64(), 1);
+  EXPECT_TRUE(summary.at("server_threads").as_object().contains("loop-0"));
+}
+
+TEST(Lesson, FortyOneSyncRequestsTakeTwoSleepsOnFortyPoolThreads) {
+  server_process server;
+  const auto summary = fire(server, "sync-endpoint", 41);
+  EXPECT_EQ(summary.at("ok").as_int64(), 41);
+  const double total = number(summary.at("total_time"));
+  EXPECT_GE(total, 1.9 * sleep_s);
+  EXPECT_LT(total, 3.0 * sleep_s);
+  const auto& threads = summary.at("server_threads").as_object();
+  EXPECT_GE(threads.size(), 40u);
+  for (const auto& [name, count] : threads) {
+    EXPECT_EQ(std::string(name).rfind("pool-", 0), 0u) << name;
+  }
+}
+
+TEST(Lesson, FewerPoolThreadsMeanMoreWaves) {
+  server_process server{{"--pool-threads", "2"}};
+  const auto summary = fire(server, "sync-endpoint", 6);
+  const double total = number(summary.at("total_time"));
+  EXPECT_GE(total, 2.9 * sleep_s);  // 6 requests, 2 at a time: 3 waves
+  EXPECT_LT(total, 4.5 * sleep_s);
+  EXPECT_EQ(summary.at("max_overlap").as_int64(), 2);
+}
+
+TEST(Lesson, LogsTellWhichProcessAndThreadRanEachStep) {
+  server_process server;
+  fire(server, "async-endpoint", 1);
+  fire(server, "sync-endpoint", 1);
+  const auto log = server.output();
+  const std::string pid = std::to_string(server.pid());
+  const std::string loop = "Process ID: " + pid + R"( \| Thread ID: \d+ \(loop-0\) \| )";
+  const std::string pool = "Process ID: " + pid + R"( \| Thread ID: \d+ \(pool-\d\d\) \| )";
+  for (const auto& line :
+       {loop + "/async-endpoint #1 just called", loop + "/async-endpoint #1 I'm just in depth 1",
+        loop + "/async-endpoint #1 I'm just in depth 2",
+        loop + "/async-endpoint #1 Came back to depth 2",
+        loop + "/async-endpoint #1 Came back to depth 1",
+        loop + "/async-endpoint #1 done: sleep 0.2 s, elapsed 0.2\\d\\d s",
+        loop + "/sync-endpoint #2 handed to the worker pool",
+        pool + "/sync-endpoint #2 just called",
+        pool + "/sync-endpoint #2 done: sleep 0.2 s, elapsed 0.2\\d\\d s"}) {
+    EXPECT_TRUE(std::regex_search(log, std::regex(line))) << line << "\nin:\n" << log;
+  }
+}
+
+TEST(Lesson, AtWarnLevelARequestLogsNothing) {
+  server_process server{{"--log-level", "warn"}};
+  fire(server, "async-endpoint", 3);
+  fire(server, "sync-endpoint", 3);
+  EXPECT_EQ(server.output().find(" #1 "), std::string::npos) << server.output();
+}
+
+TEST(Lesson, ResponseBodyFollowsTheSchema) {
+  server_process server;
+  const auto run = run_client(
+      {"-e", "sync-endpoint", "--port", std::to_string(server.port()), "--sleep", "0.2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(run.out, m, std::regex("Response 1: (\\{.*\\})")));
+  const auto body = json::parse(m[1].str()).as_object();
+  EXPECT_EQ(body.at("message").as_string(), "Sync endpoint completed!");
+  EXPECT_EQ(body.at("endpoint").as_string(), "/sync-endpoint");
+  EXPECT_EQ(body.at("pid").as_int64(), server.pid());
+  EXPECT_NE(body.at("thread_id").as_int64(), server.pid());  // a pool thread, not main
+  EXPECT_NEAR(number(body.at("finished_at")) - number(body.at("started_at")), 0.2, 0.05);
+  EXPECT_NEAR(number(body.at("duration")), 0.2, 0.05);
+  EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos);
+}
