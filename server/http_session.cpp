@@ -140,6 +140,13 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// Where a connection's coroutine runs. With several loop threads it needs a strand, so that its
+// reads, writes and timeouts never run at once; with one thread that is given for free.
+asio::any_io_executor connection_executor(tcp::acceptor& acceptor, const server_state& server) {
+  if (server.loop_threads == 1) return acceptor.get_executor();
+  return asio::make_strand(acceptor.get_executor());
+}
+
 void start_session(tcp::socket socket, server_state& server) {
   const auto executor = socket.get_executor();
   asio::co_spawn(
@@ -152,7 +159,7 @@ void start_session(tcp::socket socket, server_state& server) {
 awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
   for (;;) {
     auto [ec, socket] =
-        co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
+        co_await acceptor.async_accept(connection_executor(acceptor, server), use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {  // e.g. out of file descriptors: wait a moment instead of spinning
       spdlog::warn("accept failed: {}", ec.message());
@@ -167,7 +174,7 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
 void stop_listening(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);
   for (;;) {
-    tcp::socket socket{asio::make_strand(acceptor.get_executor())};
+    tcp::socket socket{connection_executor(acceptor, server)};
     boost::system::error_code ec;
     acceptor.accept(socket, ec);
     if (ec) break;

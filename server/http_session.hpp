@@ -16,6 +16,7 @@ namespace asyncscope {
 // What every connection shares.
 struct server_state {
   sleep_limits limits;
+  int loop_threads = 1;
   boost::asio::io_context& worker_pool;
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // accepted and not yet answered

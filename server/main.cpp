@@ -79,7 +79,8 @@ int main(int argc, char* argv[]) {
 
   named_threads event_loop{"loop", options.loop_threads};
   named_threads worker_pool{"pool", options.pool_threads};
-  server_state server{{options.sleep, options.max_sleep}, worker_pool.context()};
+  server_state server{
+      {options.sleep, options.max_sleep}, options.loop_threads, worker_pool.context()};
 
   std::optional<tcp::acceptor> acceptor;
   try {
