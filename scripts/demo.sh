@@ -73,10 +73,11 @@ for endpoint in $endpoints; do
     printf '  %-15s x %-3s (expect ~%s s) ... ' "$endpoint" "$count" "$(printf '%.1f' "$expected")"
     summary=$("$client_bin" -e "$endpoint" -c "$count" --port "$port" --json) || true
     measured=$(jq -r '.total_time' <<<"$summary")
-    # Within 10% below or 25% of one sleep (plus 0.1 s of start-up) above the prediction.
+    # As predicted: at most 10% below, and above by at most 5% plus a quarter of one sleep
+    # (start-up, logging, and a busy machine).
     verdict=$(jq -r '.verdict' <<<"$summary")
     if [ "$(jq -r '.failed' <<<"$summary")" = 0 ] &&
-      [ "$(echo "$measured >= $expected * 0.9 && $measured <= $expected + 0.25 * $sleep_s + 0.1" | bc -l)" = 1 ]; then
+      [ "$(echo "$measured >= $expected * 0.9 && $measured <= $expected * 1.05 + 0.25 * $sleep_s" | bc -l)" = 1 ]; then
       mark=yes
     else
       mark=NO
@@ -84,8 +85,7 @@ for endpoint in $endpoints; do
     fi
     printf '%.2f s\n' "$measured"
     rows+=("$(jq -r --arg e "$endpoint" --arg x "$expected" --arg m "$mark" '
-      [$e, (.count|tostring), ($x|tonumber*100|round/100|tostring),
-       (.total_time*100|round/100|tostring), (.max_overlap|tostring),
+      [$e, (.count|tostring), $x, (.total_time|tostring), (.max_overlap|tostring),
        (.server_threads|length|tostring), $m, .verdict] | @tsv' <<<"$summary")")
   done
 done
@@ -95,15 +95,15 @@ done
   echo "| --- | ---: | ---: | ---: | ---: | ---: | :---: | --- |"
   for row in "${rows[@]}"; do
     IFS=$'\t' read -r e c x m o t k v <<<"$row"
-    echo "| $e | $c | $x | $m | $o | $t | $k | $v |"
+    printf '| %s | %s | %.2f | %.2f | %s | %s | %s | %s |\n' "$e" "$c" "$x" "$m" "$o" "$t" "$k" "$v"
   done
 } >"$results"
 
 echo
-printf '%-15s %8s %9s %9s %8s %8s %9s\n' endpoint requests expected measured overlap threads expected?
+printf '%-15s %8s %10s %10s %8s %8s %10s\n' endpoint requests expected measured overlap threads "as expected"
 for row in "${rows[@]}"; do
   IFS=$'\t' read -r e c x m o t k v <<<"$row"
-  printf '%-15s %8s %8ss %8ss %8s %8s %9s\n' "$e" "$c" "$x" "$m" "$o" "$t" "$k"
+  printf '%-15s %8s %8.2f s %8.2f s %8s %8s %10s\n' "$e" "$c" "$x" "$m" "$o" "$t" "$k"
 done
 echo
 echo "Table (markdown): $results"
