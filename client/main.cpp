@@ -1,1 +1,73 @@
-int main(){}
+// asyncscope-client: fires N requests at one endpoint at once, prints each answer, then sums up
+// what the answers reveal about where and when the server ran them.
+
+#include "client_options.hpp"
+#include "load.hpp"
+#include "summary.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace {
+
+enum exit_code { all_succeeded = 0, some_failed = 1, bad_usage = 2, could_not_connect = 3 };
+
+// Says where the client tried and how to start a server there.
+void explain_no_connection(const asyncscope::client_options& options,
+                           const asyncscope::request_record& first) {
+  if (first.error == asyncscope::cannot_resolve_host) {
+    fmt::print(stderr, "asyncscope-client: cannot resolve host '{}'; check --host\n", options.host);
+    return;
+  }
+  const auto host_flag =
+      options.host == "127.0.0.1" ? std::string() : fmt::format("--host {} ", options.host);
+  fmt::print(stderr,
+             "asyncscope-client: could not connect to {}:{} ({}). Is the server running? Start it "
+             "with: asyncscope-server {}--port {}\n",
+             options.host, options.port, first.error, host_flag, options.port);
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  using asyncscope::parsed_command_line;
+  const auto command_line = asyncscope::parse_client_options(argc, argv);
+  switch (command_line.what) {
+    case parsed_command_line::action::show_help:
+      fmt::print("{}", asyncscope::client_help_text());
+      return all_succeeded;
+    case parsed_command_line::action::show_version:
+      fmt::print("asyncscope-client {}\n", ASYNCSCOPE_VERSION);
+      return all_succeeded;
+    case parsed_command_line::action::usage_error:
+      fmt::print(stderr, "asyncscope-client: {} (see --help)\n", command_line.error);
+      return bad_usage;
+    case parsed_command_line::action::run:
+      break;
+  }
+  const auto& options = command_line.options;
+
+  asyncscope::raise_open_file_limit();
+  const auto records = asyncscope::run_load(options);
+  const auto summary = asyncscope::summarize(options, records);
+  const bool none_connected = std::none_of(records.begin(), records.end(),
+                                           [](const auto& record) { return record.connected; });
+
+  if (options.json) {
+    fmt::print("{}\n", asyncscope::summary_json(summary));
+  } else if (!none_connected) {
+    if (!options.quiet) {
+      for (const auto& record : records) fmt::print("{}\n", asyncscope::response_line(record));
+      fmt::print("\n");
+    }
+    fmt::print("{}", asyncscope::summary_text(summary));
+  }
+
+  if (none_connected) {
+    explain_no_connection(options, records.front());
+    return could_not_connect;
+  }
+  return summary.failed == 0 ? all_succeeded : some_failed;
+}

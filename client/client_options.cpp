@@ -1,0 +1,178 @@
+#include "client_options.hpp"
+
+#include "seconds.hpp"
+
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace asyncscope {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int max_count = 1'000'000;
+constexpr double max_timeout_seconds = 86'400;
+
+// The lesson's three endpoints can be named without their leading slash.
+const std::map<std::string, std::string> lesson_endpoints = {
+    {"sync-endpoint", "/sync-endpoint"},
+    {"async-endpoint", "/async-endpoint"},
+    {"async-wrong", "/async-wrong"},
+};
+
+// One description serves both the parser and --help, so the two cannot disagree.
+po::options_description client_flags() {
+  po::options_description flags("Options");
+  // clang-format off
+  flags.add_options()
+    ("endpoint,e", po::value<std::string>()->value_name("NAME"),
+     "sync-endpoint, async-endpoint, async-wrong, or any path starting with / (required)")
+    ("count,c", po::value<int>()->default_value(1)->value_name("N"), "requests to send")
+    ("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"),
+     "server address")
+    ("port", po::value<int>()->default_value(8000)->value_name("PORT"), "server port")
+    ("sleep", po::value<std::string>()->value_name("SECONDS"),
+     "ask the server to simulate this much I/O (adds ?sleep=)")
+    ("concurrency", po::value<int>()->value_name("N"),
+     "most requests in flight at once, each on its own connection (default: count)")
+    ("timeout", po::value<double>()->default_value(120, "120")->value_name("SECONDS"),
+     "give up on a request after this long")
+    ("quiet,q", po::bool_switch(), "no per-response lines, only the summary")
+    ("json", po::bool_switch(), "print only the summary, as one JSON object")
+    ("help", "show this help")
+    ("version", "show the version");
+  // clang-format on
+  return flags;
+}
+
+// Maps the user's endpoint name to a path, or says which names are accepted.
+std::optional<std::string> endpoint_path(const std::string& name) {
+  if (name.starts_with('/')) return name;
+  if (const auto found = lesson_endpoints.find(name); found != lesson_endpoints.end()) {
+    return found->second;
+  }
+  return std::nullopt;
+}
+
+// Checks the values the parser cannot check by type; returns the first problem, naming its flag.
+std::optional<std::string> check_ranges(const po::variables_map& vm) {
+  const int count = vm["count"].as<int>();
+  if (count < 1) return fmt::format("--count must be at least 1 (got {})", count);
+  if (count > max_count) {
+    return fmt::format("--count must be at most {} (got {})", max_count, count);
+  }
+  const int port = vm["port"].as<int>();
+  if (port < 1 || port > 65535) {
+    return fmt::format("--port must be between 1 and 65535 (got {})", port);
+  }
+  if (vm.count("sleep") && !parse_seconds(vm["sleep"].as<std::string>())) {
+    return fmt::format(
+        "--sleep must be a plain decimal number of seconds >= 0, like 1 or 0.25 (got '{}')",
+        vm["sleep"].as<std::string>());
+  }
+  if (vm.count("concurrency") && vm["concurrency"].as<int>() < 1) {
+    return fmt::format("--concurrency must be at least 1 (got {})", vm["concurrency"].as<int>());
+  }
+  const double timeout = vm["timeout"].as<double>();
+  if (!(timeout > 0 && timeout <= max_timeout_seconds)) {
+    return fmt::format("--timeout must be more than 0 and at most {} seconds (got {})",
+                       max_timeout_seconds, timeout);
+  }
+  return std::nullopt;
+}
+
+// Builds the options from flags already checked by check_ranges.
+client_options options_from(const po::variables_map& vm, std::string path) {
+  client_options options;
+  options.endpoint = std::move(path);
+  options.count = vm["count"].as<int>();
+  options.host = vm["host"].as<std::string>();
+  options.port = static_cast<unsigned short>(vm["port"].as<int>());
+  if (vm.count("sleep")) options.sleep = vm["sleep"].as<std::string>();
+  options.concurrency = vm.count("concurrency")
+                            ? std::min(vm["concurrency"].as<int>(), options.count)
+                            : options.count;
+  options.timeout_seconds = vm["timeout"].as<double>();
+  options.quiet = vm["quiet"].as<bool>();
+  options.json = vm["json"].as<bool>();
+  return options;
+}
+
+// A rejected command line: one line for stderr that names the flag at fault.
+parsed_command_line usage_error(std::string message) {
+  return {.what = parsed_command_line::action::usage_error, .error = std::move(message)};
+}
+
+}  // namespace
+
+std::string client_options::target() const {
+  if (!sleep) return endpoint;
+  const char separator = endpoint.find('?') == std::string::npos ? '?' : '&';
+  return fmt::format("{}{}sleep={}", endpoint, separator, *sleep);
+}
+
+std::optional<double> client_options::sleep_seconds() const {
+  return sleep ? parse_seconds(*sleep) : std::nullopt;
+}
+
+parsed_command_line parse_client_options(int argc, const char* const argv[]) {
+  po::variables_map vm;
+  try {
+    const po::positional_options_description no_positional_arguments;
+    po::store(po::command_line_parser(argc, argv)
+                  .options(client_flags())
+                  .positional(no_positional_arguments)
+                  .run(),
+              vm);
+  } catch (const po::too_many_positional_options_error&) {
+    return usage_error("unexpected argument: every value needs its flag, e.g. -e async-endpoint");
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) return {.what = parsed_command_line::action::show_help};
+  if (vm.count("version")) return {.what = parsed_command_line::action::show_version};
+
+  if (!vm.count("endpoint")) {
+    return usage_error(
+        "--endpoint is required: sync-endpoint, async-endpoint, async-wrong, or a path "
+        "starting with /");
+  }
+  const auto& name = vm["endpoint"].as<std::string>();
+  auto path = endpoint_path(name);
+  if (!path) {
+    return usage_error(fmt::format(
+        "--endpoint '{}' is not one of sync-endpoint, async-endpoint, async-wrong, or a path "
+        "starting with /",
+        name));
+  }
+  if (auto problem = check_ranges(vm)) return usage_error(std::move(*problem));
+  return {.what = parsed_command_line::action::run, .options = options_from(vm, std::move(*path))};
+}
+
+std::string client_help_text() {
+  std::ostringstream text;
+  text << "Usage: asyncscope-client -e ENDPOINT [-c N] [options]\n\n"
+          "Sends N requests to one asyncscope-server endpoint, all at once (each on its own\n"
+          "connection), waits for every answer, and prints each response like the lesson's\n"
+          "Python client did. Then it sums up what the server's answers reveal: which process\n"
+          "and threads ran the requests, how many overlapped at one instant, and whether they\n"
+          "ran concurrently, one after another, or in waves. The last line is the total time.\n\n"
+       << client_flags()
+       << "\nExamples:\n"
+          "  asyncscope-client -e async-endpoint -c 50\n"
+          "      50 coroutines awaiting a timer on one loop thread: about one sleep in total\n"
+          "  asyncscope-client -e sync-endpoint -c 50 --sleep 0.5\n"
+          "      50 blocking handlers on the 40-thread pool: two waves\n"
+          "  asyncscope-client -e async-wrong -c 5 -q\n"
+          "      a blocking call on the loop thread: five sleeps, one after another\n\n"
+          "Exit status: 0 all succeeded, 1 some failed, 2 bad usage, 3 could not connect.\n";
+  return text.str();
+}
+
+}  // namespace asyncscope

@@ -1,0 +1,41 @@
+#pragma once
+// The client's flags, as DESIGN.md lists them, turned into one plain struct.
+
+#include <optional>
+#include <string>
+
+namespace asyncscope {
+
+// What one run of asyncscope-client should do.
+struct client_options {
+  std::string endpoint{};              // the path, e.g. "/async-endpoint"
+  int count = 1;                       // requests to send
+  std::string host = "127.0.0.1";      // server address or name
+  unsigned short port = 8000;          // server port
+  std::optional<std::string> sleep{};  // "?sleep=" value, exactly as typed
+  int concurrency = 1;                 // most requests in flight at once
+  double timeout_seconds = 120;        // per request: connect, write and read
+  bool quiet = false;                  // no "Response i:" lines
+  bool json = false;                   // only the summary, as one JSON object
+
+  // The request target: the path plus "?sleep=..." when asked for.
+  std::string target() const;
+  // The sleep the user asked for, in seconds, when they asked for one.
+  std::optional<double> sleep_seconds() const;
+};
+
+// What the command line asks for: a run, the help text, the version, or a usage error.
+struct parsed_command_line {
+  enum class action { run, show_help, show_version, usage_error };
+  action what = action::run;
+  client_options options{};  // meaningful when what == run
+  std::string error{};       // one line naming the flag, when what == usage_error
+};
+
+// Pure: reads argv, touches nothing else, so tests can call it with made-up argument lists.
+parsed_command_line parse_client_options(int argc, const char* const argv[]);
+
+// The --help text: what the client does, its flags, and a few examples.
+std::string client_help_text();
+
+}  // namespace asyncscope

@@ -1,0 +1,223 @@
+#include "load.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <boost/json.hpp>
+
+#include <sys/resource.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+
+namespace asyncscope {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using steady_clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+// Answers are small JSON objects; anything bigger is not from an asyncscope server.
+constexpr std::uint64_t max_body_bytes = 1 << 20;
+
+// How long to wait for the server to hang up after its answer.
+constexpr auto server_close_grace = std::chrono::seconds(1);
+
+// Connects allowed in progress at once. Unlimited, all 10,000 connects would be made before the
+// first request is written, so the server would get its work late and the latencies would
+// include the client's own queue. A few hundred at a time interleave connecting with sending,
+// and keep each burst of SYNs small: if a slow server lets its listen backlog overflow, only
+// those in progress are dropped (and retried by the kernel a second later). Every request is
+// still in flight at once after connecting.
+constexpr std::size_t max_connects_in_progress = 256;
+
+// A counting semaphore for coroutines on one thread: waiters park on a timer that never
+// expires, and each release wakes one of them.
+class connect_slots {
+ public:
+  connect_slots(const asio::any_io_executor& executor, std::size_t count)
+      : free_(count), slot_freed_(executor, steady_clock::time_point::max()) {}
+
+  asio::awaitable<void> acquire() {
+    while (free_ == 0) co_await slot_freed_.async_wait(no_throw);
+    --free_;
+  }
+
+  void release() {
+    ++free_;
+    slot_freed_.cancel_one();
+  }
+
+ private:
+  std::size_t free_;
+  asio::steady_timer slot_freed_;
+};
+
+// What every worker shares: where the server is, what to ask it, and where results go.
+struct load_run {
+  tcp::resolver::results_type server;
+  http::request<http::empty_body> request;  // the same GET for every connection
+  steady_clock::duration timeout;
+  steady_clock::time_point start;
+  std::vector<request_record>& records;
+  std::size_t next_index = 0;  // the next request a worker takes
+  connect_slots slots;
+
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(steady_clock::now() - start).count();
+  }
+};
+
+// The reason a request failed, in the words a reader of the summary expects.
+std::string failure_reason(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return "timeout";
+  if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+    return "connection reset";
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == asio::error::eof) {
+    return "connection closed early";
+  }
+  if (ec == http::error::body_limit) return "response too large";
+  if (ec.category() == make_error_code(http::error::bad_version).category()) {
+    return "bad response";
+  }
+  if (ec == asio::error::no_descriptors) return "too many open files";
+  return ec.message();
+}
+
+// Opens this request's own connection, holding a connect slot only while the handshake runs.
+// The request's deadline starts here, so time spent waiting for a slot does not count.
+asio::awaitable<void> connect_to_server(load_run& run, beast::tcp_stream& stream,
+                                        request_record& record) {
+  co_await run.slots.acquire();
+  record.sent_at = run.seconds_since_start();
+  stream.expires_after(run.timeout);
+  const auto [error, endpoint] = co_await stream.async_connect(run.server, no_throw);
+  run.slots.release();
+  if (error) throw beast::system_error(error);
+  record.connected = true;
+}
+
+// After `Connection: close` the server hangs up first, as HTTP intends. Closing before its FIN
+// arrives would leave this side in TIME_WAIT, and 10,000 of those hold on to the client's local
+// ports for a minute; repeated runs would then find few free ports. A server that does not
+// close within a moment is not waited for any longer.
+asio::awaitable<void> wait_for_server_to_close(beast::tcp_stream& stream) {
+  stream.expires_after(server_close_grace);
+  std::array<char, 256> leftover{};
+  while (true) {
+    const auto [error, n] = co_await stream.async_read_some(asio::buffer(leftover), no_throw);
+    if (error) break;  // eof once the server has hung up
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// One request, like one `client.get()` in the lesson: connect, send the GET, read the whole
+// answer, close. The deadline set at connect covers the write and the read too.
+asio::awaitable<void> send_one_request(load_run& run, request_record& record) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  try {
+    co_await connect_to_server(run, stream, record);
+    co_await http::async_write(stream, run.request, asio::use_awaitable);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_body_bytes);
+    co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+    record.status = parser.get().result_int();
+    record.body = std::move(parser.get().body());
+  } catch (const beast::system_error& e) {
+    record.error = failure_reason(e.code());
+  }
+  record.received_at = run.seconds_since_start();
+  if (record.connected) co_await wait_for_server_to_close(stream);
+}
+
+// One of the --concurrency workers: sends the next request nobody has taken, until none is left.
+asio::awaitable<void> worker(load_run& run) {
+  while (run.next_index < run.records.size()) {
+    co_await send_one_request(run, run.records[run.next_index++]);
+  }
+}
+
+// The GET every connection sends; `Connection: close` because each request has its own.
+http::request<http::empty_body> make_request(const client_options& options) {
+  http::request<http::empty_body> request{http::verb::get, options.target(), 11};
+  request.set(http::field::host, fmt::format("{}:{}", options.host, options.port));
+  request.set(http::field::user_agent, "asyncscope-client/" ASYNCSCOPE_VERSION);
+  request.set(http::field::connection, "close");
+  return request;
+}
+
+// Reads a body as the lesson's endpoint result; error bodies and other servers' pages are not.
+std::optional<endpoint_result> read_endpoint_result(const std::string& body) {
+  beast::error_code ec;
+  const auto value = json::parse(body, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  try {
+    return json::value_to<endpoint_result>(value);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<request_record> numbered_records(int count) {
+  std::vector<request_record> records(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < records.size(); ++i) records[i].index = i + 1;
+  return records;
+}
+
+}  // namespace
+
+std::vector<request_record> run_load(const client_options& options) {
+  asio::io_context event_loop(1);
+  auto records = numbered_records(options.count);
+
+  beast::error_code resolve_error;
+  auto server =
+      tcp::resolver(event_loop).resolve(options.host, std::to_string(options.port), resolve_error);
+  if (resolve_error) {
+    for (auto& record : records) record.error = cannot_resolve_host;
+    return records;
+  }
+
+  load_run run{.server = std::move(server),
+               .request = make_request(options),
+               .timeout = std::chrono::duration_cast<steady_clock::duration>(
+                   std::chrono::duration<double>(options.timeout_seconds)),
+               .start = steady_clock::now(),
+               .records = records,
+               .slots = connect_slots(event_loop.get_executor(), max_connects_in_progress)};
+  for (int i = 0; i < options.concurrency; ++i) {
+    asio::co_spawn(event_loop, worker(run), [](const std::exception_ptr& e) {
+      if (e) std::rethrow_exception(e);
+    });
+  }
+  event_loop.run();
+
+  for (auto& record : records) record.result = read_endpoint_result(record.body);
+  return records;
+}
+
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace asyncscope

@@ -1,0 +1,37 @@
+#pragma once
+// Fires the requests: N connections at once from one thread, one coroutine per request in flight.
+
+#include "client_options.hpp"
+#include "endpoint_result.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asyncscope {
+
+// What happened to one request, as the client saw it.
+struct request_record {
+  std::size_t index = 0;   // 1-based, in the order the requests were sent
+  double sent_at = 0;      // seconds since the run started (steady clock), when connecting began
+  double received_at = 0;  // seconds since the run started, when the answer (or the error) came
+  bool connected = false;  // the TCP connection was established
+  unsigned status = 0;     // HTTP status, 0 when no response arrived
+  std::string body{};
+  std::string error{};                      // why no response arrived, e.g. "timeout"; else empty
+  std::optional<endpoint_result> result{};  // the body, when it is a lesson endpoint's answer
+};
+
+// The error every record gets when the host name does not resolve: nothing was tried.
+inline constexpr std::string_view cannot_resolve_host = "cannot resolve host";
+
+// Sends options.count requests, options.concurrency at a time, and returns one record per
+// request in index order. Never throws for network trouble: that is written into the records.
+std::vector<request_record> run_load(const client_options& options);
+
+// Thousands of sockets at once need more file descriptors than the usual soft limit of 1024.
+void raise_open_file_limit();
+
+}  // namespace asyncscope

@@ -1,0 +1,306 @@
+#include "summary.hpp"
+
+#include "json_text.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace asyncscope {
+
+namespace json = boost::json;
+
+namespace {
+
+// More threads than this are shown as "40 threads: pool-00 × 2, pool-01 × 1, ...".
+constexpr std::size_t threads_listed_in_full = 4;
+
+// Success as the exit code counts it: an answer came, and its status is 2xx.
+bool is_ok(const request_record& record) {
+  return record.error.empty() && record.status >= 200 && record.status < 300;
+}
+
+// Why a request counts as failed: its network error, or the status it got.
+std::string failure_reason(const request_record& record) {
+  if (!record.error.empty()) return record.error;
+  return fmt::format("HTTP {}", record.status);
+}
+
+// A sleep as people write it: "1.0 s", "0.25 s".
+std::string sleep_text(double seconds) {
+  auto text = fmt::format("{}", seconds);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text + " s";
+}
+
+// "1 request", "50 requests".
+std::string requests_text(std::size_t n) {
+  return fmt::format("{} {}", n, n == 1 ? "request" : "requests");
+}
+
+// Times in the JSON keep the microsecond precision the server reports, no more.
+double to_microseconds(double seconds) {
+  return std::round(seconds * 1e6) / 1e6;
+}
+
+// The latency line from the successful requests' latencies (at least one).
+latency_summary latency_of(std::vector<double> latencies) {
+  std::sort(latencies.begin(), latencies.end());
+  return {.min = latencies.front(),
+          .p50 = percentile(latencies, 50),
+          .p90 = percentile(latencies, 90),
+          .p99 = percentile(latencies, 99),
+          .max = latencies.back()};
+}
+
+// The thread a response names: its name, or its OS thread id when it has none.
+std::string thread_label(const endpoint_result& result) {
+  return result.thread_name.empty() ? std::to_string(result.thread_id) : result.thread_name;
+}
+
+// Fills in what the server's answers tell: pids, threads, overlap, and the sleep it ran.
+void add_server_view(summary& s, const std::vector<request_record>& records) {
+  std::vector<interval> intervals;
+  for (const auto& record : records) {
+    if (!is_ok(record) || !record.result) continue;
+    const auto& result = *record.result;
+    ++s.server_threads[thread_label(result)];
+    s.server_pids.push_back(result.pid);
+    intervals.push_back({result.started_at, result.finished_at});
+    s.ideal_time = std::max(s.ideal_time.value_or(0), result.sleep);
+  }
+  std::sort(s.server_pids.begin(), s.server_pids.end());
+  s.server_pids.erase(std::unique(s.server_pids.begin(), s.server_pids.end()), s.server_pids.end());
+  s.max_overlap = max_overlap(intervals);
+}
+
+// null when nothing succeeded, so scripts see "no latency" rather than zeros.
+json::value latency_json(const std::optional<latency_summary>& latency) {
+  if (!latency) return nullptr;
+  return {{"min", to_microseconds(latency->min)},
+          {"p50", to_microseconds(latency->p50)},
+          {"p90", to_microseconds(latency->p90)},
+          {"p99", to_microseconds(latency->p99)},
+          {"max", to_microseconds(latency->max)}};
+}
+
+// null when the time is not known, e.g. no answer reported its sleep.
+json::value optional_seconds_json(const std::optional<double>& seconds) {
+  if (!seconds) return nullptr;
+  return to_microseconds(*seconds);
+}
+
+// {"200": 50}: a count per key, keys in sorted order.
+json::object counts_json(const std::map<std::string, std::size_t>& counts) {
+  json::object out;
+  for (const auto& [key, n] : counts) out[key] = n;
+  return out;
+}
+
+// "200 × 48, 404 × 2": counts in a line, at most `limit` of them, then "...".
+std::string counts_text(const std::map<std::string, std::size_t>& counts,
+                        std::size_t limit = std::numeric_limits<std::size_t>::max()) {
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& [key, n] : counts) {
+    if (!out.empty()) out += ", ";
+    if (shown++ == limit) return out + "...";
+    out += fmt::format("{} × {}", key, n);
+  }
+  return out;
+}
+
+// "loop-0 × 50", or "40 threads: pool-00 × 2, pool-01 × 1, pool-02 × 1, ..." when many.
+std::string threads_text(const std::map<std::string, std::size_t>& threads) {
+  if (threads.size() == 1) return counts_text(threads);
+  const auto limit = threads.size() > threads_listed_in_full ? 3 : threads.size();
+  return fmt::format("{} threads: {}", threads.size(), counts_text(threads, limit));
+}
+
+// "pid 4242", or "pids 4242, 4250" if answers came from several processes.
+std::string pids_text(const std::vector<std::int64_t>& pids) {
+  return fmt::format("{} {}", pids.size() == 1 ? "pid" : "pids", fmt::join(pids, ", "));
+}
+
+// The verdict for the requests that were answered, judged on the time until the last of
+// them: a few timeouts must not make concurrent requests look serial.
+std::string verdict_on_the_answers(const summary& s) {
+  if (s.ok == 0) {
+    return s.count == 1 ? "the request did not succeed"
+                        : fmt::format("none of the {} requests succeeded", s.count);
+  }
+  const auto n = s.ok;
+  const auto took = fmt::format("{:.2f} s", s.answered_time);
+  if (!s.ideal_time) {
+    return fmt::format("{} took {}: the answers report no sleep to compare with", requests_text(n),
+                       took);
+  }
+  const double ideal = *s.ideal_time;
+  if (ideal <= 0) {
+    return fmt::format("{} took {}: there was no simulated I/O (sleep 0) to overlap",
+                       requests_text(n), took);
+  }
+  const auto each = fmt::format("{} × {}", n, sleep_text(ideal));
+  if (s.answered_time < 0.9 * ideal) {
+    return fmt::format("{} finished in {}, sooner than one sleep: the server did not wait", each,
+                       took);
+  }
+  if (n == 1) return fmt::format("{} took {}", each, took);
+  if (s.answered_time < 1.5 * ideal) {
+    return fmt::format("{} finished in {}: they ran concurrently", each, took);
+  }
+  if (s.answered_time >= 0.8 * static_cast<double>(n) * ideal) {
+    return fmt::format("{} took {}: they ran one after another (something blocked the server)",
+                       each, took);
+  }
+  if (s.max_overlap == 0) {  // the answers did not say when they ran
+    const auto waves = std::max(2L, std::lround(s.answered_time / ideal));
+    return fmt::format("{} took {}: they ran in about {} waves", each, took, waves);
+  }
+  const auto waves = (n + s.max_overlap - 1) / s.max_overlap;
+  if (waves == 1) {
+    return fmt::format(
+        "{} took {}: all {} overlapped on the server, but getting them in and out took {:.2f} s "
+        "more than one sleep",
+        each, took, n, s.answered_time - ideal);
+  }
+  return fmt::format("{} took {}: they ran in about {} waves of at most {} at once", each, took,
+                     waves, s.max_overlap);
+}
+
+}  // namespace
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto n = static_cast<double>(sorted.size());
+  const auto rank = static_cast<std::ptrdiff_t>(std::ceil(p * n / 100));  // p * n first: exact
+  const auto index = std::clamp<std::ptrdiff_t>(rank - 1, 0, std::ssize(sorted) - 1);
+  return sorted[static_cast<std::size_t>(index)];
+}
+
+std::size_t max_overlap(const std::vector<interval>& intervals) {
+  // Sweep the instants in time order. At one instant, ends come before starts, so back-to-back
+  // intervals never count together; an empty interval ends after the starts at its instant so
+  // that it still counts as running.
+  enum order { end = 0, start = 1, end_of_empty = 2 };
+  std::vector<std::tuple<double, order>> instants;
+  instants.reserve(intervals.size() * 2);
+  for (const auto& i : intervals) {
+    instants.emplace_back(i.started_at, start);
+    instants.emplace_back(std::max(i.started_at, i.finished_at),
+                          i.finished_at > i.started_at ? end : end_of_empty);
+  }
+  std::sort(instants.begin(), instants.end());
+  std::size_t running = 0;
+  std::size_t most = 0;
+  for (const auto& [at, what] : instants) {
+    if (what == start) {
+      most = std::max(most, ++running);
+    } else {
+      --running;
+    }
+  }
+  return most;
+}
+
+std::string verdict(const summary& s) {
+  auto sentence = verdict_on_the_answers(s);
+  if (s.ok > 0 && s.failed > 0) sentence += fmt::format(" ({} failed)", s.failed);
+  return sentence;
+}
+
+summary summarize(const client_options& options, const std::vector<request_record>& records) {
+  summary s{.endpoint = options.endpoint,
+            .count = records.size(),
+            .concurrency = static_cast<std::size_t>(options.concurrency)};
+  std::vector<double> latencies;
+  double first_sent = 0;
+  double last_received = 0;
+  double last_answered = 0;
+  for (const auto& record : records) {
+    first_sent = record.index == 1 ? record.sent_at : std::min(first_sent, record.sent_at);
+    last_received = std::max(last_received, record.received_at);
+    if (is_ok(record)) last_answered = std::max(last_answered, record.received_at);
+    if (record.status != 0) ++s.statuses[std::to_string(record.status)];
+    if (is_ok(record)) {
+      ++s.ok;
+      latencies.push_back(record.received_at - record.sent_at);
+    } else {
+      ++s.failed;
+      ++s.failures[failure_reason(record)];
+    }
+  }
+  s.total_time = records.empty() ? 0 : last_received - first_sent;
+  s.answered_time = s.ok == 0 ? 0 : last_answered - first_sent;
+  if (!latencies.empty()) s.latency = latency_of(std::move(latencies));
+
+  add_server_view(s, records);
+  if (!s.ideal_time) s.ideal_time = options.sleep_seconds();
+  if (s.ideal_time) s.serial_time = static_cast<double>(s.count) * *s.ideal_time;
+  s.verdict = verdict(s);
+  return s;
+}
+
+std::string summary_json(const summary& s) {
+  json::array pids(s.server_pids.begin(), s.server_pids.end());
+  const json::object out{{"endpoint", s.endpoint},
+                         {"count", s.count},
+                         {"ok", s.ok},
+                         {"failed", s.failed},
+                         {"total_time", to_microseconds(s.total_time)},
+                         {"latency", latency_json(s.latency)},
+                         {"statuses", counts_json(s.statuses)},
+                         {"server_threads", counts_json(s.server_threads)},
+                         {"server_pids", std::move(pids)},
+                         {"max_overlap", s.max_overlap},
+                         {"ideal_time", optional_seconds_json(s.ideal_time)},
+                         {"serial_time", optional_seconds_json(s.serial_time)},
+                         {"verdict", s.verdict},
+                         {"failures", counts_json(s.failures)},
+                         {"concurrency", s.concurrency}};
+  return to_json_text(out);
+}
+
+std::string summary_text(const summary& s) {
+  std::string out;
+  const auto line = [&out](std::string_view label, const std::string& text) {
+    out += fmt::format("{:<13}{}\n", label, text);
+  };
+  line("endpoint:",
+       fmt::format("{}, {}, {} at once", s.endpoint, requests_text(s.count), s.concurrency));
+  line("result:", fmt::format("{} ok, {} failed{}", s.ok, s.failed,
+                              s.statuses.empty() ? "" : "; status " + counts_text(s.statuses)));
+  if (!s.failures.empty()) line("failures:", counts_text(s.failures));
+  if (s.latency) {
+    const auto& l = *s.latency;
+    line("latency:", fmt::format("min {:.3f} s, p50 {:.3f} s, p90 {:.3f} s, p99 {:.3f} s, "
+                                 "max {:.3f} s",
+                                 l.min, l.p50, l.p90, l.p99, l.max));
+  }
+  if (!s.server_threads.empty()) {
+    line("server:",
+         fmt::format("{}; {}", pids_text(s.server_pids), threads_text(s.server_threads)));
+    line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
+  }
+  line("verdict:", s.verdict);
+  out += fmt::format("TOTAL TIME: {:.3f}\n", s.total_time);
+  return out;
+}
+
+std::string response_line(const request_record& record) {
+  if (!record.error.empty()) {
+    return fmt::format("Response {}: ERROR {}", record.index, record.error);
+  }
+  // Like the lesson's client printing the parsed JSON: no trailing newline from the server.
+  const auto end = record.body.find_last_not_of(" \r\n");
+  return fmt::format("Response {}: {}", record.index,
+                     std::string_view(record.body).substr(0, end + 1));
+}
+
+}  // namespace asyncscope

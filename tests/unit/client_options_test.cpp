@@ -1,0 +1,168 @@
+#include "client_options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using asyncscope::client_help_text;
+using asyncscope::parse_client_options;
+using asyncscope::parsed_command_line;
+using action = asyncscope::parsed_command_line::action;
+
+namespace {
+
+// Parses a command line given without the program name.
+parsed_command_line parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "asyncscope-client");
+  return parse_client_options(static_cast<int>(args.size()), args.data());
+}
+
+// The usage error for a command line that must be rejected.
+std::string rejection(std::vector<const char*> args) {
+  const auto parsed = parse(std::move(args));
+  EXPECT_EQ(parsed.what, action::usage_error);
+  return parsed.error;
+}
+
+}  // namespace
+
+TEST(ClientOptions, LessonEndpointNamesMapToTheirPaths) {
+  EXPECT_EQ(parse({"-e", "sync-endpoint"}).options.endpoint, "/sync-endpoint");
+  EXPECT_EQ(parse({"-e", "async-endpoint"}).options.endpoint, "/async-endpoint");
+  EXPECT_EQ(parse({"--endpoint", "async-wrong"}).options.endpoint, "/async-wrong");
+}
+
+TEST(ClientOptions, PathsStartingWithASlashAreUsedAsIs) {
+  EXPECT_EQ(parse({"-e", "/healthz"}).options.endpoint, "/healthz");
+}
+
+TEST(ClientOptions, UnknownEndpointIsRejectedListingTheChoices) {
+  const auto error = rejection({"-e", "async"});
+  EXPECT_NE(error.find("--endpoint"), std::string::npos) << error;
+  EXPECT_NE(error.find("sync-endpoint, async-endpoint, async-wrong"), std::string::npos) << error;
+}
+
+TEST(ClientOptions, MissingEndpointIsRejectedNamingTheFlag) {
+  EXPECT_NE(rejection({"-c", "5"}).find("--endpoint"), std::string::npos);
+}
+
+TEST(ClientOptions, DefaultsMatchTheContract) {
+  const auto parsed = parse({"-e", "async-endpoint"});
+  ASSERT_EQ(parsed.what, action::run);
+  const auto& o = parsed.options;
+  EXPECT_EQ(o.count, 1);
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 8000);
+  EXPECT_FALSE(o.sleep.has_value());
+  EXPECT_EQ(o.concurrency, 1);
+  EXPECT_DOUBLE_EQ(o.timeout_seconds, 120);
+  EXPECT_FALSE(o.quiet);
+  EXPECT_FALSE(o.json);
+  EXPECT_EQ(o.target(), "/async-endpoint");
+}
+
+TEST(ClientOptions, EveryFlagIsRead) {
+  const auto parsed =
+      parse({"-e", "sync-endpoint", "-c", "50", "--host", "localhost", "--port", "9000", "--sleep",
+             "0.5", "--concurrency", "10", "--timeout", "3", "-q", "--json"});
+  ASSERT_EQ(parsed.what, action::run) << parsed.error;
+  const auto& o = parsed.options;
+  EXPECT_EQ(o.count, 50);
+  EXPECT_EQ(o.host, "localhost");
+  EXPECT_EQ(o.port, 9000);
+  EXPECT_EQ(o.sleep, "0.5");
+  EXPECT_EQ(o.concurrency, 10);
+  EXPECT_DOUBLE_EQ(o.timeout_seconds, 3);
+  EXPECT_TRUE(o.quiet);
+  EXPECT_TRUE(o.json);
+}
+
+TEST(ClientOptions, CountBelowOneIsRejected) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "0"}).find("--count"), std::string::npos);
+  EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "-3"}).find("--count"), std::string::npos);
+}
+
+TEST(ClientOptions, CountAboveOneMillionIsRejected) {
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "1000000"}).what, action::run);
+  EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "1000001"}).find("--count"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, NonNumericCountIsRejectedNamingTheFlag) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "many"}).find("--count"), std::string::npos);
+}
+
+TEST(ClientOptions, PortOutsideOneTo65535IsRejected) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "--port", "0"}).find("--port"), std::string::npos);
+  EXPECT_NE(rejection({"-e", "async-endpoint", "--port", "65536"}).find("--port"),
+            std::string::npos);
+  EXPECT_EQ(parse({"-e", "async-endpoint", "--port", "65535"}).what, action::run);
+}
+
+TEST(ClientOptions, SleepIsAppendedExactlyAsTyped) {
+  const auto parsed = parse({"-e", "async-endpoint", "--sleep", "1.50"});
+  EXPECT_EQ(parsed.options.target(), "/async-endpoint?sleep=1.50");
+  EXPECT_DOUBLE_EQ(parsed.options.sleep_seconds().value(), 1.5);
+}
+
+TEST(ClientOptions, SleepJoinsAQueryThePathAlreadyHas) {
+  EXPECT_EQ(parse({"-e", "/async-endpoint?x=1", "--sleep", "0"}).options.target(),
+            "/async-endpoint?x=1&sleep=0");
+}
+
+TEST(ClientOptions, SleepThatIsNotAPlainNonNegativeDecimalIsRejected) {
+  for (const char* bad : {"-1", "nan", "inf", "1e3", "abc", "", "1s", "+1"}) {
+    EXPECT_NE(rejection({"-e", "async-endpoint", "--sleep", bad}).find("--sleep"),
+              std::string::npos)
+        << bad;
+  }
+}
+
+TEST(ClientOptions, ConcurrencyDefaultsToCount) {
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "50"}).options.concurrency, 50);
+}
+
+TEST(ClientOptions, ConcurrencyAboveCountIsClampedToCount) {
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "5", "--concurrency", "100"}).options.concurrency,
+            5);
+}
+
+TEST(ClientOptions, ConcurrencyBelowOneIsRejected) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "--concurrency", "0"}).find("--concurrency"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, TimeoutMustBeAPositiveNumberOfSeconds) {
+  for (const char* bad : {"0", "-1", "inf", "nan"}) {
+    EXPECT_NE(rejection({"-e", "async-endpoint", "--timeout", bad}).find("--timeout"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_DOUBLE_EQ(parse({"-e", "async-endpoint", "--timeout", "0.5"}).options.timeout_seconds,
+                   0.5);
+}
+
+TEST(ClientOptions, UnknownFlagIsRejectedNamingIt) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "--conncurrency", "5"}).find("--conncurrency"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, StrayArgumentIsRejected) {
+  EXPECT_NE(rejection({"-e", "async-endpoint", "50"}).find("unexpected argument"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, HelpAndVersionNeedNoEndpoint) {
+  EXPECT_EQ(parse({"--help"}).what, action::show_help);
+  EXPECT_EQ(parse({"--version"}).what, action::show_version);
+}
+
+TEST(ClientOptions, HelpTeachesEveryFlagWithExamples) {
+  const auto help = client_help_text();
+  for (const char* flag : {"--endpoint", "--count", "--host", "--port", "--sleep", "--concurrency",
+                           "--timeout", "--quiet", "--json", "--help", "--version"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.find("asyncscope-client -e async-endpoint -c 50"), std::string::npos);
+}
