@@ -41,6 +41,9 @@ po::options_description client_flags() {
      "ask the server to simulate this much I/O (adds ?sleep=)")
     ("concurrency", po::value<int>()->value_name("N"),
      "most requests in flight at once, each on its own connection (default: count)")
+    ("threads,t", po::value<int>()->default_value(2)->value_name("N"),
+     "client threads, each running its own event loop (like wrk's -t); "
+     "thousands of connections need more than one")
     ("timeout", po::value<double>()->default_value(120, "120")->value_name("SECONDS"),
      "give up on a request after this long")
     ("quiet,q", po::bool_switch(), "no per-response lines, only the summary")
@@ -79,6 +82,10 @@ std::optional<std::string> check_ranges(const po::variables_map& vm) {
   if (vm.count("concurrency") && vm["concurrency"].as<int>() < 1) {
     return fmt::format("--concurrency must be at least 1 (got {})", vm["concurrency"].as<int>());
   }
+  const int threads = vm["threads"].as<int>();
+  if (threads < 1 || threads > 64) {
+    return fmt::format("--threads must be between 1 and 64 (got {})", threads);
+  }
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout > 0 && timeout <= max_timeout_seconds)) {
     return fmt::format("--timeout must be more than 0 and at most {} seconds (got {})",
@@ -98,6 +105,7 @@ client_options options_from(const po::variables_map& vm, std::string path) {
   options.concurrency = vm.count("concurrency")
                             ? std::min(vm["concurrency"].as<int>(), options.count)
                             : options.count;
+  options.threads = std::min(vm["threads"].as<int>(), options.concurrency);
   options.timeout_seconds = vm["timeout"].as<double>();
   options.quiet = vm["quiet"].as<bool>();
   options.json = vm["json"].as<bool>();

@@ -14,6 +14,7 @@ struct client_options {
   unsigned short port = 8000;          // server port
   std::optional<std::string> sleep{};  // "?sleep=" value, exactly as typed
   int concurrency = 1;                 // most requests in flight at once
+  int threads = 2;                     // client event loops, each on its own thread
   double timeout_seconds = 120;        // per request: connect, write and read
   bool quiet = false;                  // no "Response i:" lines
   bool json = false;                   // only the summary, as one JSON object

@@ -10,9 +10,12 @@
 #include <sys/resource.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <thread>
 
 namespace asyncscope {
 
@@ -63,15 +66,15 @@ class connect_slots {
   asio::steady_timer slot_freed_;
 };
 
-// What every worker shares: where the server is, what to ask it, and where results go.
+// What every worker on every client thread shares: where the server is, what to ask it, and
+// where results go. Only `next_index` changes, and it is atomic.
 struct load_run {
   tcp::resolver::results_type server;
   http::request<http::empty_body> request;  // the same GET for every connection
   steady_clock::duration timeout;
   steady_clock::time_point start;
   std::vector<request_record>& records;
-  std::size_t next_index = 0;  // the next request a worker takes
-  connect_slots slots;
+  std::atomic<std::size_t> next_index = 0;  // the next request a worker takes
 
   double seconds_since_start() const {
     return std::chrono::duration<double>(steady_clock::now() - start).count();
@@ -99,13 +102,13 @@ std::string failure_reason(const beast::error_code& ec) {
 
 // Opens this request's own connection, holding a connect slot only while the handshake runs.
 // The request's deadline starts here, so time spent waiting for a slot does not count.
-asio::awaitable<void> connect_to_server(load_run& run, beast::tcp_stream& stream,
-                                        request_record& record) {
-  co_await run.slots.acquire();
+asio::awaitable<void> connect_to_server(load_run& run, connect_slots& slots,
+                                        beast::tcp_stream& stream, request_record& record) {
+  co_await slots.acquire();
   record.sent_at = run.seconds_since_start();
   stream.expires_after(run.timeout);
   const auto [error, endpoint] = co_await stream.async_connect(run.server, no_throw);
-  run.slots.release();
+  slots.release();
   if (error) throw beast::system_error(error);
   record.connected = true;
 }
@@ -127,10 +130,11 @@ asio::awaitable<void> wait_for_server_to_close(beast::tcp_stream& stream) {
 
 // One request, like one `client.get()` in the lesson: connect, send the GET, read the whole
 // answer, close. The deadline set at connect covers the write and the read too.
-asio::awaitable<void> send_one_request(load_run& run, request_record& record) {
+asio::awaitable<void> send_one_request(load_run& run, connect_slots& slots,
+                                       request_record& record) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   try {
-    co_await connect_to_server(run, stream, record);
+    co_await connect_to_server(run, slots, stream, record);
     co_await http::async_write(stream, run.request, asio::use_awaitable);
 
     beast::flat_buffer buffer;
@@ -147,11 +151,30 @@ asio::awaitable<void> send_one_request(load_run& run, request_record& record) {
 }
 
 // One of the --concurrency workers: sends the next request nobody has taken, until none is left.
-asio::awaitable<void> worker(load_run& run) {
-  while (run.next_index < run.records.size()) {
-    co_await send_one_request(run, run.records[run.next_index++]);
+asio::awaitable<void> worker(load_run& run, connect_slots& slots) {
+  for (auto i = run.next_index++; i < run.records.size(); i = run.next_index++) {
+    co_await send_one_request(run, slots, run.records[i]);
   }
 }
+
+// One client thread: its own single-threaded event loop running its share of the workers.
+// On loopback the client's connect() and send() also do the server's half of the TCP work,
+// so with thousands of connections one client thread, not the server, sets the pace.
+class client_loop {
+ public:
+  client_loop(load_run& run, int workers) : slots_(io_.get_executor(), max_connects_in_progress) {
+    for (int i = 0; i < workers; ++i) {
+      asio::co_spawn(io_, worker(run, slots_), [](const std::exception_ptr& e) {
+        if (e) std::rethrow_exception(e);
+      });
+    }
+  }
+  void run() { io_.run(); }
+
+ private:
+  asio::io_context io_{1};
+  connect_slots slots_;
+};
 
 // The GET every connection sends; `Connection: close` because each request has its own.
 http::request<http::empty_body> make_request(const client_options& options) {
@@ -183,12 +206,12 @@ std::vector<request_record> numbered_records(int count) {
 }  // namespace
 
 std::vector<request_record> run_load(const client_options& options) {
-  asio::io_context event_loop(1);
   auto records = numbered_records(options.count);
 
+  asio::io_context resolver_context;
   beast::error_code resolve_error;
-  auto server =
-      tcp::resolver(event_loop).resolve(options.host, std::to_string(options.port), resolve_error);
+  auto server = tcp::resolver(resolver_context)
+                    .resolve(options.host, std::to_string(options.port), resolve_error);
   if (resolve_error) {
     for (auto& record : records) record.error = cannot_resolve_host;
     return records;
@@ -199,14 +222,16 @@ std::vector<request_record> run_load(const client_options& options) {
                .timeout = std::chrono::duration_cast<steady_clock::duration>(
                    std::chrono::duration<double>(options.timeout_seconds)),
                .start = steady_clock::now(),
-               .records = records,
-               .slots = connect_slots(event_loop.get_executor(), max_connects_in_progress)};
-  for (int i = 0; i < options.concurrency; ++i) {
-    asio::co_spawn(event_loop, worker(run), [](const std::exception_ptr& e) {
-      if (e) std::rethrow_exception(e);
-    });
+               .records = records};
+  std::vector<std::unique_ptr<client_loop>> loops;
+  for (int t = 0; t < options.threads; ++t) {  // the workers, shared out evenly
+    const int workers =
+        options.concurrency / options.threads + (t < options.concurrency % options.threads ? 1 : 0);
+    loops.push_back(std::make_unique<client_loop>(run, workers));
   }
-  event_loop.run();
+  std::vector<std::jthread> threads;
+  for (auto& loop : loops) threads.emplace_back([&loop] { loop->run(); });
+  threads.clear();  // joins
 
   for (auto& record : records) record.result = read_endpoint_result(record.body);
   return records;

@@ -121,7 +121,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
         auto res = unreadable_request_response(read_error);
         res.keep_alive(false);
         spdlog::info("unreadable request -> {}: {}", res.result_int(), read_error.message());
-        co_await beast::async_write(stream, http::message_generator(std::move(res)), use_tuple);
+        co_await http::async_write(stream, res, use_tuple);
       }
       break;
     }
@@ -131,13 +131,10 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
     res.keep_alive(parser.get().keep_alive() && !server.draining);
     const bool keep_alive = res.keep_alive();
     stream.expires_after(write_timeout);
-    const auto [write_error, __] =
-        co_await beast::async_write(stream, http::message_generator(std::move(res)), use_tuple);
+    const auto [write_error, __] = co_await http::async_write(stream, res, use_tuple);
     in_flight.reset();
     if (write_error || !keep_alive) break;
   }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 // Where a connection's coroutine runs. With several loop threads it needs a strand, so that its

@@ -133,6 +133,23 @@ TEST(ClientOptions, ConcurrencyBelowOneIsRejected) {
             std::string::npos);
 }
 
+TEST(ClientOptions, ThreadsDefaultToTwoAndNeverExceedConcurrency) {
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "50"}).options.threads, 2);
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "50", "-t", "4"}).options.threads, 4);
+  EXPECT_EQ(parse({"-e", "async-endpoint", "-c", "1"}).options.threads, 1);
+  EXPECT_EQ(
+      parse({"-e", "async-endpoint", "-c", "50", "--concurrency", "1", "-t", "8"}).options.threads,
+      1);
+}
+
+TEST(ClientOptions, ThreadsOutsideOneTo64AreRejected) {
+  for (const char* bad : {"0", "65", "-2"}) {
+    EXPECT_NE(rejection({"-e", "async-endpoint", "--threads", bad}).find("--threads"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(ClientOptions, TimeoutMustBeAPositiveNumberOfSeconds) {
   for (const char* bad : {"0", "-1", "inf", "nan"}) {
     EXPECT_NE(rejection({"-e", "async-endpoint", "--timeout", bad}).find("--timeout"),

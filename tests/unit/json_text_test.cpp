@@ -1,8 +1,8 @@
-#include "endpoint_result.hpp"
 #include "json_text.hpp"
+#include "endpoint_result.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace json = boost::json;
 using asyncscope::endpoint_result;
