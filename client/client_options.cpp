@@ -1,5 +1,6 @@
 #include "client_options.hpp"
 
+#include "lesson_paths.hpp"
 #include "seconds.hpp"
 
 #include <fmt/format.h>
@@ -20,11 +21,6 @@ constexpr int max_count = 1'000'000;
 constexpr double max_timeout_seconds = 86'400;
 
 // The lesson's three endpoints can be named without their leading slash.
-const std::map<std::string, std::string> lesson_endpoints = {
-    {"sync-endpoint", "/sync-endpoint"},
-    {"async-endpoint", "/async-endpoint"},
-    {"async-wrong", "/async-wrong"},
-};
 
 // One description serves both the parser and --help, so the two cannot disagree.
 po::options_description client_flags() {
@@ -57,9 +53,8 @@ po::options_description client_flags() {
 // Maps the user's endpoint name to a path, or says which names are accepted.
 std::optional<std::string> endpoint_path(const std::string& name) {
   if (name.starts_with('/')) return name;
-  if (const auto found = lesson_endpoints.find(name); found != lesson_endpoints.end()) {
-    return found->second;
-  }
+  const auto path = "/" + name;
+  if (std::find(lesson_paths.begin(), lesson_paths.end(), path) != lesson_paths.end()) return path;
   return std::nullopt;
 }
 

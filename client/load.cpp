@@ -1,13 +1,13 @@
 #include "load.hpp"
 
+#include "awaitable_result.hpp"
+
 #include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/json.hpp>
-
-#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -27,8 +27,6 @@ using tcp = asio::ip::tcp;
 using steady_clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 // Answers are small JSON objects; anything bigger is not from an asyncscope server.
 constexpr std::uint64_t max_body_bytes = 1 << 20;
@@ -52,7 +50,7 @@ class connect_slots {
       : free_(count), slot_freed_(executor, steady_clock::time_point::max()) {}
 
   asio::awaitable<void> acquire() {
-    while (free_ == 0) co_await slot_freed_.async_wait(no_throw);
+    while (free_ == 0) co_await slot_freed_.async_wait(as_result);
     --free_;
   }
 
@@ -107,7 +105,7 @@ asio::awaitable<void> connect_to_server(load_run& run, connect_slots& slots,
   co_await slots.acquire();
   record.sent_at = run.seconds_since_start();
   stream.expires_after(run.timeout);
-  const auto [error, endpoint] = co_await stream.async_connect(run.server, no_throw);
+  const auto [error, endpoint] = co_await stream.async_connect(run.server, as_result);
   slots.release();
   if (error) throw beast::system_error(error);
   record.connected = true;
@@ -121,7 +119,7 @@ asio::awaitable<void> wait_for_server_to_close(beast::tcp_stream& stream) {
   stream.expires_after(server_close_grace);
   std::array<char, 256> leftover{};
   while (true) {
-    const auto [error, n] = co_await stream.async_read_some(asio::buffer(leftover), no_throw);
+    const auto [error, n] = co_await stream.async_read_some(asio::buffer(leftover), as_result);
     if (error) break;  // eof once the server has hung up
   }
   beast::error_code ignored;
@@ -179,7 +177,9 @@ class client_loop {
 // The GET every connection sends; `Connection: close` because each request has its own.
 http::request<http::empty_body> make_request(const client_options& options) {
   http::request<http::empty_body> request{http::verb::get, options.target(), 11};
-  request.set(http::field::host, fmt::format("{}:{}", options.host, options.port));
+  const bool ipv6 = options.host.find(':') != std::string::npos;  // [::1]:8000
+  request.set(http::field::host, ipv6 ? fmt::format("[{}]:{}", options.host, options.port)
+                                      : fmt::format("{}:{}", options.host, options.port));
   request.set(http::field::user_agent, "asyncscope-client/" ASYNCSCOPE_VERSION);
   request.set(http::field::connection, "close");
   return request;
@@ -235,14 +235,6 @@ std::vector<request_record> run_load(const client_options& options) {
 
   for (auto& record : records) record.result = read_endpoint_result(record.body);
   return records;
-}
-
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
 }
 
 }  // namespace asyncscope

@@ -1,5 +1,6 @@
 #pragma once
-// Fires the requests: N connections at once from one thread, one coroutine per request in flight.
+// Fires the requests: N connections at once from a few client threads (each its own event loop),
+// one coroutine per request in flight.
 
 #include "client_options.hpp"
 #include "endpoint_result.hpp"
@@ -30,8 +31,5 @@ inline constexpr std::string_view cannot_resolve_host = "cannot resolve host";
 // Sends options.count requests, options.concurrency at a time, and returns one record per
 // request in index order. Never throws for network trouble: that is written into the records.
 std::vector<request_record> run_load(const client_options& options);
-
-// Thousands of sockets at once need more file descriptors than the usual soft limit of 1024.
-void raise_open_file_limit();
 
 }  // namespace asyncscope

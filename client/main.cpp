@@ -3,6 +3,7 @@
 
 #include "client_options.hpp"
 #include "load.hpp"
+#include "process_limits.hpp"
 #include "summary.hpp"
 
 #include <fmt/format.h>

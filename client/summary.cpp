@@ -1,6 +1,7 @@
 #include "summary.hpp"
 
 #include "json_text.hpp"
+#include "seconds.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -27,26 +28,19 @@ bool is_ok(const request_record& record) {
 }
 
 // Why a request counts as failed: its network error, or the status it got.
-std::string failure_reason(const request_record& record) {
+std::string failure_kind(const request_record& record) {
   if (!record.error.empty()) return record.error;
   return fmt::format("HTTP {}", record.status);
 }
 
 // A sleep as people write it: "1.0 s", "0.25 s".
 std::string sleep_text(double seconds) {
-  auto text = fmt::format("{}", seconds);
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
-  return text + " s";
+  return decimal_text(seconds) + " s";
 }
 
 // "1 request", "50 requests".
 std::string requests_text(std::size_t n) {
   return fmt::format("{} {}", n, n == 1 ? "request" : "requests");
-}
-
-// Times in the JSON keep the microsecond precision the server reports, no more.
-double to_microseconds(double seconds) {
-  return std::round(seconds * 1e6) / 1e6;
 }
 
 // The latency line from the successful requests' latencies (at least one).
@@ -83,17 +77,17 @@ void add_server_view(summary& s, const std::vector<request_record>& records) {
 // null when nothing succeeded, so scripts see "no latency" rather than zeros.
 json::value latency_json(const std::optional<latency_summary>& latency) {
   if (!latency) return nullptr;
-  return {{"min", to_microseconds(latency->min)},
-          {"p50", to_microseconds(latency->p50)},
-          {"p90", to_microseconds(latency->p90)},
-          {"p99", to_microseconds(latency->p99)},
-          {"max", to_microseconds(latency->max)}};
+  return {{"min", round_to_microseconds(latency->min)},
+          {"p50", round_to_microseconds(latency->p50)},
+          {"p90", round_to_microseconds(latency->p90)},
+          {"p99", round_to_microseconds(latency->p99)},
+          {"max", round_to_microseconds(latency->max)}};
 }
 
 // null when the time is not known, e.g. no answer reported its sleep.
 json::value optional_seconds_json(const std::optional<double>& seconds) {
   if (!seconds) return nullptr;
-  return to_microseconds(*seconds);
+  return round_to_microseconds(*seconds);
 }
 
 // {"200": 50}: a count per key, keys in sorted order.
@@ -233,7 +227,7 @@ summary summarize(const client_options& options, const std::vector<request_recor
       latencies.push_back(record.received_at - record.sent_at);
     } else {
       ++s.failed;
-      ++s.failures[failure_reason(record)];
+      ++s.failures[failure_kind(record)];
     }
   }
   s.total_time = records.empty() ? 0 : last_received - first_sent;
@@ -253,7 +247,7 @@ std::string summary_json(const summary& s) {
                          {"count", s.count},
                          {"ok", s.ok},
                          {"failed", s.failed},
-                         {"total_time", to_microseconds(s.total_time)},
+                         {"total_time", round_to_microseconds(s.total_time)},
                          {"latency", latency_json(s.latency)},
                          {"statuses", counts_json(s.statuses)},
                          {"server_threads", counts_json(s.server_threads)},

@@ -1,19 +1,12 @@
 #include "endpoint_result.hpp"
 
-#include <boost/json.hpp>
+#include "seconds.hpp"
 
-#include <chrono>
-#include <cmath>
+#include <boost/json.hpp>
 
 namespace asyncscope {
 
 namespace json = boost::json;
-
-namespace {
-double to_microseconds(double seconds) {
-  return std::round(seconds * 1e6) / 1e6;
-}
-}  // namespace
 
 void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r) {
   out = {{"message", r.message},
@@ -23,9 +16,9 @@ void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r
          {"thread_id", r.thread_id},
          {"thread_name", r.thread_name},
          {"sleep", r.sleep},
-         {"started_at", to_microseconds(r.started_at)},
-         {"finished_at", to_microseconds(r.finished_at)},
-         {"duration", to_microseconds(r.duration)}};
+         {"started_at", round_to_microseconds(r.started_at)},
+         {"finished_at", round_to_microseconds(r.finished_at)},
+         {"duration", round_to_microseconds(r.duration)}};
 }
 
 endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::value& in) {
@@ -44,12 +37,6 @@ endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::valu
 
 void tag_invoke(json::value_from_tag, json::value& out, const error_body& e) {
   out = {{"error", e.error}, {"detail", e.detail}};
-}
-
-double unix_seconds_now() {
-  using namespace std::chrono;
-  const auto us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-  return static_cast<double>(us) / 1e6;
 }
 
 }  // namespace asyncscope

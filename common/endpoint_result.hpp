@@ -33,7 +33,4 @@ endpoint_result tag_invoke(boost::json::value_to_tag<endpoint_result>,
                            const boost::json::value& in);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out, const error_body& e);
 
-// Wall-clock time as Unix epoch seconds, to the microsecond.
-double unix_seconds_now();
-
 }  // namespace asyncscope

@@ -1,6 +1,7 @@
 #include "json_text.hpp"
 
-#include <fmt/format.h>
+#include "seconds.hpp"
+
 #include <boost/json.hpp>
 
 #include <cmath>
@@ -10,13 +11,7 @@ namespace asyncscope {
 namespace {
 
 void append_number(std::string& out, double d) {
-  if (!std::isfinite(d)) {  // JSON has no inf or nan
-    out += "null";
-    return;
-  }
-  const auto start = out.size();
-  fmt::format_to(std::back_inserter(out), "{}", d);
-  if (out.find_first_of(".eEn", start) == std::string::npos) out += ".0";
+  out += std::isfinite(d) ? decimal_text(d) : "null";  // JSON has no inf or nan
 }
 
 void append(std::string& out, const boost::json::value& v) {

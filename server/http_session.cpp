@@ -1,10 +1,10 @@
 #include "http_session.hpp"
 
+#include "awaitable_result.hpp"
 #include "json_text.hpp"
 #include "lesson.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,7 +29,6 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t body_limit = 64 * 1024;
 constexpr auto read_timeout = std::chrono::seconds(10);
@@ -37,6 +36,7 @@ constexpr auto write_timeout = std::chrono::seconds(30);
 
 using response = http::response<http::string_body>;
 
+// Every answer, success or error, is one JSON object.
 response json_response(http::status status, const json::value& body) {
   response res{status, 11};
   res.set(http::field::server, "asyncscope/" ASYNCSCOPE_VERSION);
@@ -46,6 +46,7 @@ response json_response(http::status status, const json::value& body) {
   return res;
 }
 
+// {"error": ..., "detail": ...} with the route error's status (and Allow for a 405).
 response error_response(const route_error& e) {
   auto res = json_response(e.status, json::value_from(error_body{e.error, e.detail}));
   if (e.status == http::status::method_not_allowed) res.set(http::field::allow, "GET");
@@ -68,19 +69,18 @@ response unreadable_request_response(beast::error_code ec) {
 
 // Maps one request to its response: a pure routing step, then the endpoint itself.
 awaitable<response> handle_request(const http::request<http::string_body>& req,
-                                   server_state& server) {
+                                   std::uint64_t request_id, server_state& server) {
   const auto found = find_route(req.method(), req.target(), server.limits);
   if (const auto* e = std::get_if<route_error>(&found)) {
-    spdlog::info("{} {} -> {} {}", std::string_view(req.method_string()),
-                 std::string_view(req.target()), static_cast<int>(e->status), e->error);
+    spdlog::info("{} {} #{} -> {} {}", std::string_view(req.method_string()),
+                 std::string_view(req.target()), request_id, static_cast<int>(e->status), e->error);
     co_return error_response(*e);
   }
   if (std::holds_alternative<health_check>(found)) {
     co_return json_response(http::status::ok, {{"status", "ok"}});
   }
   const auto& lesson = std::get<lesson_route>(found);
-  const request_info info{lesson.path, ++server.last_request_id,
-                          std::chrono::duration<double>(lesson.sleep)};
+  const request_info info{lesson.path, request_id, std::chrono::duration<double>(lesson.sleep)};
   const auto result = co_await run_lesson_endpoint(lesson.which, info, server.worker_pool);
   co_return json_response(http::status::ok, json::value_from(result));
 }
@@ -114,24 +114,25 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
     stream.expires_after(read_timeout);
-    const auto [read_error, _] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    const auto [read_error, _] = co_await http::async_read(stream, buffer, parser, as_result);
     if (read_error) {
       if (parser.got_some() && read_error != beast::error::timeout) {
         stream.expires_after(write_timeout);
         auto res = unreadable_request_response(read_error);
         res.keep_alive(false);
-        spdlog::info("unreadable request -> {}: {}", res.result_int(), read_error.message());
-        co_await http::async_write(stream, res, use_tuple);
+        spdlog::info("unreadable request #{} -> {}: {}", ++server.last_request_id, res.result_int(),
+                     read_error.message());
+        co_await http::async_write(stream, res, as_result);
       }
       break;
     }
     if (!in_flight) in_flight.emplace(server);
 
-    auto res = co_await handle_request(parser.get(), server);
+    auto res = co_await handle_request(parser.get(), ++server.last_request_id, server);
     res.keep_alive(parser.get().keep_alive() && !server.draining);
     const bool keep_alive = res.keep_alive();
     stream.expires_after(write_timeout);
-    const auto [write_error, __] = co_await http::async_write(stream, res, use_tuple);
+    const auto [write_error, __] = co_await http::async_write(stream, res, as_result);
     in_flight.reset();
     if (write_error || !keep_alive) break;
   }
@@ -139,11 +140,12 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
 
 // Where a connection's coroutine runs. With several loop threads it needs a strand, so that its
 // reads, writes and timeouts never run at once; with one thread that is given for free.
-asio::any_io_executor connection_executor(tcp::acceptor& acceptor, const server_state& server) {
-  if (server.loop_threads == 1) return acceptor.get_executor();
-  return asio::make_strand(acceptor.get_executor());
+asio::any_io_executor connection_executor(const server_state& server) {
+  if (server.loop_threads == 1) return server.event_loop;
+  return asio::make_strand(server.event_loop);
 }
 
+// Gives an accepted connection its own coroutine, counted in flight from this moment.
 void start_session(tcp::socket socket, server_state& server) {
   const auto executor = socket.get_executor();
   asio::co_spawn(
@@ -155,23 +157,22 @@ void start_session(tcp::socket socket, server_state& server) {
 
 awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
   for (;;) {
-    auto [ec, socket] =
-        co_await acceptor.async_accept(connection_executor(acceptor, server), use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) {  // e.g. out of file descriptors: wait a moment instead of spinning
-      spdlog::warn("accept failed: {}", ec.message());
-      asio::steady_timer pause{acceptor.get_executor(), std::chrono::milliseconds(50)};
-      co_await pause.async_wait(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
+    if (!ec) {
+      start_session(std::move(socket), server);
       continue;
     }
-    start_session(std::move(socket), server);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors:
+    asio::steady_timer pause{acceptor.get_executor(), std::chrono::milliseconds(50)};
+    co_await pause.async_wait(as_result);  // wait a moment instead of spinning
   }
 }
 
 void stop_listening(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);
   for (;;) {
-    tcp::socket socket{connection_executor(acceptor, server)};
+    tcp::socket socket{connection_executor(server)};
     boost::system::error_code ec;
     acceptor.accept(socket, ec);
     if (ec) break;

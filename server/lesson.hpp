@@ -19,7 +19,7 @@ enum class lesson_endpoint { sync_endpoint, async_endpoint, async_wrong };
 struct request_info {
   std::string_view endpoint;
   std::uint64_t id = 0;
-  std::chrono::duration<double> sleep{1.0};  // how long the simulated I/O takes
+  std::chrono::duration<double> sleep{};  // how long the simulated I/O takes
 };
 
 // Runs one lesson endpoint where that endpoint runs: on the event loop, or on the worker pool.

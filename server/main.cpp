@@ -1,19 +1,21 @@
 // asyncscope-server: builds the event loop and the worker pool, listens, and shuts down cleanly.
 
+#include "awaitable_result.hpp"
 #include "http_session.hpp"
 #include "logging.hpp"
 #include "named_threads.hpp"
 #include "options.hpp"
+#include "process_limits.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
@@ -27,11 +29,10 @@ using namespace asyncscope;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
+// Binds the listening socket; its own strand keeps accepting and shutdown from overlapping.
 tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
-  tcp::acceptor acceptor{loop, where.protocol()};
+  tcp::acceptor acceptor{asio::make_strand(loop), where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
@@ -42,7 +43,7 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
 // the pool. A second signal quits at once.
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::acceptor& acceptor,
                                          server_state& server) {
-  const auto [ec, signal] = co_await signals.async_wait(use_tuple);
+  const auto [ec, signal] = co_await signals.async_wait(as_result);
   if (ec) co_return;
   server.draining = true;
   spdlog::warn(
@@ -59,7 +60,7 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   asio::steady_timer poll{co_await asio::this_coro::executor};
   while (server.requests_in_flight > 0) {
     poll.expires_after(std::chrono::milliseconds(20));
-    co_await poll.async_wait(use_tuple);
+    co_await poll.async_wait(as_result);
   }
   spdlog::info("all requests answered; bye");
   signals.cancel();
@@ -79,8 +80,11 @@ int main(int argc, char* argv[]) {
 
   named_threads event_loop{"loop", options.loop_threads};
   named_threads worker_pool{"pool", options.pool_threads};
-  server_state server{
-      {options.sleep, options.max_sleep}, options.loop_threads, worker_pool.context()};
+  server_state server{{options.sleep, options.max_sleep},
+                      event_loop.context().get_executor(),
+                      options.loop_threads,
+                      worker_pool.context()};
+  raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
 
   std::optional<tcp::acceptor> acceptor;
   try {
@@ -97,10 +101,12 @@ int main(int argc, char* argv[]) {
   const auto bound = acceptor->local_endpoint();
   spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
                ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
-  fmt::print("listening on http://{}:{}\n", bound.address().to_string(), bound.port());
+  const auto address = bound.address().to_string();
+  fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
+             bound.port());
   std::fflush(stdout);
 
-  asio::co_spawn(event_loop.context(), listener(*acceptor, server), asio::detached);
+  asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
   event_loop.start();
   worker_pool.start();

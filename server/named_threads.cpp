@@ -17,7 +17,7 @@ named_threads::~named_threads() {
 }
 
 void named_threads::start() {
-  const int digits = count_ > 10 ? 2 : 1;  // pool-07 sorts well next to pool-31
+  const auto digits = std::to_string(count_ - 1).size();  // pool-07 sorts well next to pool-31
   for (int i = 0; i < count_; ++i) {
     threads_.emplace_back([this, name = fmt::format("{}-{:0{}}", prefix_, i, digits)] {
       name_this_thread(name);

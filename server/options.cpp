@@ -37,22 +37,27 @@ struct raw_flags {
   int port = 0, loop_threads = 0, pool_threads = 0;
 };
 
+// One description serves the parser and --help; defaults come from server_options.
 po::options_description describe(raw_flags& raw) {
+  const server_options defaults;
   po::options_description flags("Options");
-  flags.add_options()                                                                //
-      ("host", po::value(&raw.host)->default_value("127.0.0.1"), "address to bind")  //
-      ("port", po::value(&raw.port)->default_value(8000), "port; 0 picks a free one")(
-          "loop-threads", po::value(&raw.loop_threads)->default_value(1),
-          "threads that run the event loop")("pool-threads",
-                                             po::value(&raw.pool_threads)->default_value(40),
-                                             "worker threads for blocking (sync) handlers")(
-          "sleep", po::value(&raw.sleep)->default_value("1.0"),
-          "default simulated I/O time, seconds")("max-sleep",
-                                                 po::value(&raw.max_sleep)->default_value("60"),
-                                                 "largest ?sleep= a request may ask for, seconds")(
-          "log-level", po::value(&raw.log_level)->default_value("info"),
-          "trace, debug, info, warn, error or off (warn: requests log nothing)")(
-          "help,h", "show this help and exit")("version", "show the version and exit");
+  // clang-format off
+  flags.add_options()
+    ("host", po::value(&raw.host)->default_value(defaults.host), "address to bind")
+    ("port", po::value(&raw.port)->default_value(defaults.port), "port; 0 picks a free one")
+    ("loop-threads", po::value(&raw.loop_threads)->default_value(defaults.loop_threads),
+     "threads that run the event loop")
+    ("pool-threads", po::value(&raw.pool_threads)->default_value(defaults.pool_threads),
+     "worker threads for blocking (sync) handlers")
+    ("sleep", po::value(&raw.sleep)->default_value(decimal_text(defaults.sleep)),
+     "default simulated I/O time, seconds")
+    ("max-sleep", po::value(&raw.max_sleep)->default_value(decimal_text(defaults.max_sleep)),
+     "largest ?sleep= a request may ask for, seconds")
+    ("log-level", po::value(&raw.log_level)->default_value("info"),
+     "trace, debug, info, warn, error or off (warn: requests log nothing)")
+    ("help,h", "show this help and exit")
+    ("version", "show the version and exit");
+  // clang-format on
   return flags;
 }
 

@@ -1,5 +1,6 @@
 #include "routes.hpp"
 
+#include "lesson_paths.hpp"
 #include "seconds.hpp"
 
 #include <fmt/format.h>
@@ -20,10 +21,10 @@ struct lesson_path {
   lesson_endpoint which;
 };
 
-constexpr std::array lesson_paths{
-    lesson_path{"/sync-endpoint", lesson_endpoint::sync_endpoint},
-    lesson_path{"/async-endpoint", lesson_endpoint::async_endpoint},
-    lesson_path{"/async-wrong", lesson_endpoint::async_wrong},
+constexpr std::array routes_to_lesson{
+    lesson_path{sync_endpoint_path, lesson_endpoint::sync_endpoint},
+    lesson_path{async_endpoint_path, lesson_endpoint::async_endpoint},
+    lesson_path{async_wrong_path, lesson_endpoint::async_wrong},
 };
 
 route_error method_not_allowed(http::verb method, std::string_view path) {
@@ -50,9 +51,9 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     if (method != http::verb::get) return method_not_allowed(method, health_path);
     return health_check{};
   }
-  const auto found = std::find_if(lesson_paths.begin(), lesson_paths.end(),
+  const auto found = std::find_if(routes_to_lesson.begin(), routes_to_lesson.end(),
                                   [&](const lesson_path& e) { return e.path == url->path(); });
-  if (found == lesson_paths.end()) {
+  if (found == routes_to_lesson.end()) {
     return route_error{
         http::status::not_found, "not_found",
         fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong or /healthz",

@@ -13,9 +13,10 @@
 
 namespace asyncscope {
 
+// What `?sleep=` may be, from --sleep and --max-sleep.
 struct sleep_limits {
-  double default_sleep = 1.0;
-  double max_sleep = 60.0;
+  double default_sleep = 0;
+  double max_sleep = 0;
 };
 
 // A call to one of the lesson's endpoints.

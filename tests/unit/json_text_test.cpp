@@ -1,5 +1,6 @@
 #include "json_text.hpp"
 #include "endpoint_result.hpp"
+#include "seconds.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -49,4 +50,15 @@ TEST(EndpointResult, RoundTripsThroughJsonWithTheContractsKeys) {
 
 TEST(EndpointResult, RejectsABodyWithoutTheSchemasKeys) {
   EXPECT_ANY_THROW(json::value_to<endpoint_result>(json::parse(R"({"message": "hi"})")));
+}
+
+TEST(Seconds, DecimalTextAlwaysShowsAFractionAndNeverAnExponent) {
+  EXPECT_EQ(asyncscope::decimal_text(1.0), "1.0");
+  EXPECT_EQ(asyncscope::decimal_text(0.25), "0.25");
+  EXPECT_EQ(asyncscope::decimal_text(60), "60.0");
+}
+
+TEST(Seconds, RoundsToTheMicrosecond) {
+  EXPECT_DOUBLE_EQ(asyncscope::round_to_microseconds(1.00000049), 1.0);
+  EXPECT_DOUBLE_EQ(asyncscope::round_to_microseconds(1.0000005), 1.000001);
 }
