@@ -15,11 +15,9 @@ install_dependencies
 build_dir=$(build_asyncscope Release)
 ulimit -n "$(ulimit -Hn)"  # one socket per request, on both sides
 log=$(mktemp)
-"$build_dir/server/asyncscope-server" --port 0 --log-level warn >"$log" 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 100); do grep -q '^listening on' "$log" && break; sleep 0.05; done
-port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$log")
+trap 'kill "${server_pid:-}" 2>/dev/null; rm -f "$log"' EXIT
+start_server "$build_dir/server/asyncscope-server" "$log" --log-level warn
+port=$server_port
 
 echo "asyncscope bench: $count concurrent GET /async-endpoint?sleep=$sleep_s on 127.0.0.1:$port"
 echo "machine: $(nproc) cores, open-file limit $(ulimit -n), somaxconn $(cat /proc/sys/net/core/somaxconn)"
@@ -27,13 +25,18 @@ client_rss=$(mktemp)
 summary=$(/usr/bin/env time -f '%M' -o "$client_rss" \
   "$build_dir/client/asyncscope-client" -e async-endpoint -c "$count" --sleep "$sleep_s" \
   --port "$port" --json --timeout 30) || true
+if ! jq -e .count <<<"$summary" >/dev/null 2>&1; then
+  echo "bench.sh: the client gave no summary (is the port free? see above)" >&2
+  exit 1
+fi
 server_peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 client_peak_kib=$(cat "$client_rss"); rm -f "$client_rss"
 
 jq -r --arg s "$sleep_s" --arg srv "$server_peak_kib" --arg cli "$client_peak_kib" '
   "requests:        \(.count), ok \(.ok), failed \(.failed), statuses \(.statuses | tojson)",
   "total time:      \(.total_time * 1000 | round / 1000) s  (ideal \($s) s, ratio \(.total_time / ($s|tonumber) * 100 | round / 100))",
-  "latency:         p50 \(.latency.p50 * 1000 | round / 1000) s, p99 \(.latency.p99 * 1000 | round / 1000) s, max \(.latency.max * 1000 | round / 1000) s",
+  if .latency then "latency:         p50 \(.latency.p50 * 1000 | round / 1000) s, p99 \(.latency.p99 * 1000 | round / 1000) s, max \(.latency.max * 1000 | round / 1000) s" else "latency:         none (no request succeeded)" end,
+  "failures:        \(.failures | tojson)",
   "server threads:  \(.server_threads | tojson)   max overlap \(.max_overlap)",
   "peak RSS:        server \($srv | tonumber / 1024 | round) MiB, client \($cli | tonumber / 1024 | round) MiB",
   "verdict:         \(.verdict)"' <<<"$summary"

@@ -43,15 +43,9 @@ client_bin="$build_dir/client/asyncscope-client"
 log="$asyncscope_root/build/demo-server.log"
 results="$asyncscope_root/build/demo-results.md"
 
-"$server_bin" --port 0 --sleep "$sleep_s" --pool-threads "$pool" >"$log" 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  grep -q '^listening on' "$log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.05
-done
-port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$log")
+trap 'kill "${server_pid:-}" 2>/dev/null; wait "${server_pid:-}" 2>/dev/null || true' EXIT
+start_server "$server_bin" "$log" --sleep "$sleep_s" --pool-threads "$pool"
+port=$server_port
 echo "Server: pid $server_pid on port $port, sleep ${sleep_s} s, pool of $pool threads, 1 loop thread"
 echo
 

@@ -4,11 +4,11 @@
 set -euo pipefail
 
 asyncscope_packages=(
-  build-essential cmake pkg-config
+  build-essential cmake
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libspdlog-dev libfmt-dev
   libgtest-dev googletest
-  jq bc curl procps time
+  jq bc procps time
 )
 
 install_dependencies() {
@@ -46,6 +46,24 @@ build_asyncscope() {
     return 1
   fi
   echo "$dir"
+}
+
+# Starts asyncscope-server in the background with the given flags (plus --port 0), its output
+# going to LOG, and waits for its `listening on` line. Sets server_pid and server_port.
+start_server() {
+  local bin=$1 log=$2
+  shift 2
+  "$bin" --port 0 "$@" >"$log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 200); do
+    server_port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$log")
+    [ -n "$server_port" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "asyncscope: the server did not start:" >&2
+  cat "$log" >&2
+  return 1
 }
 
 asyncscope_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
