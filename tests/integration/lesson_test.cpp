@@ -6,10 +6,14 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <csignal>
 #include <regex>
 #include <set>
 
 namespace json = boost::json;
+using asyncscope::testing::http_request;
+using asyncscope::testing::parse_http_answer;
+using asyncscope::testing::raw_exchange;
 using asyncscope::testing::run_client;
 using asyncscope::testing::server_process;
 
@@ -76,10 +80,11 @@ TEST(Lesson, FewerPoolThreadsMeanMoreWaves) {
 
 TEST(Lesson, LogsTellWhichProcessAndThreadRanEachStep) {
   server_process server;
+  const std::string pid = std::to_string(server.pid());
   fire(server, "async-endpoint", 1);
   fire(server, "sync-endpoint", 1);
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // and the log is complete
   const auto log = server.output();
-  const std::string pid = std::to_string(server.pid());
   const std::string loop = "Process ID: " + pid + R"( \| Thread ID: \d+ \(loop-0\) \| )";
   const std::string pool = "Process ID: " + pid + R"( \| Thread ID: \d+ \(pool-\d\d\) \| )";
   for (const auto& line :
@@ -95,11 +100,60 @@ TEST(Lesson, LogsTellWhichProcessAndThreadRanEachStep) {
   }
 }
 
-TEST(Lesson, AtWarnLevelARequestLogsNothing) {
+TEST(Lesson, AtWarnLevelNoRequestLogsALine) {
   server_process server{{"--log-level", "warn"}};
   fire(server, "async-endpoint", 3);
   fire(server, "sync-endpoint", 3);
-  EXPECT_EQ(server.output().find(" #1 "), std::string::npos) << server.output();
+  fire(server, "async-wrong", 2);
+  EXPECT_EQ(parse_http_answer(raw_exchange(server.port(), http_request("GET /healthz"))).status,
+            200);
+  EXPECT_EQ(parse_http_answer(raw_exchange(server.port(), http_request("GET /nope"))).status, 404);
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // and the log is complete
+  const auto log = server.output();
+  EXPECT_NE(log.find("SIGTERM"), std::string::npos) << "warnings still show:\n" << log;
+  EXPECT_FALSE(std::regex_search(log, std::regex(" #[0-9]"))) << log;
+  EXPECT_EQ(log.find("just called"), std::string::npos) << log;
+}
+
+TEST(Lesson, TwentyAsyncRequestsOnTwoLoopThreadsFinishInUnderTwoSleepsOnLoopThreadsOnly) {
+  server_process server{{"--loop-threads", "2"}};
+  const auto summary = fire(server, "async-endpoint", 20);
+  EXPECT_EQ(summary.at("ok").as_int64(), 20);
+  EXPECT_LT(number(summary.at("total_time")), 2 * sleep_s);
+  const auto& threads = summary.at("server_threads").as_object();
+  EXPECT_FALSE(threads.empty());
+  for (const auto& [name, count] : threads) {
+    EXPECT_TRUE(name == "loop-0" || name == "loop-1") << name;
+  }
+}
+
+TEST(Lesson, FortyOneSyncRequestsStillRunOnThePoolWithTwoLoopThreads) {
+  server_process server{{"--loop-threads", "2"}};
+  const auto summary = fire(server, "sync-endpoint", 41);
+  EXPECT_EQ(summary.at("ok").as_int64(), 41);
+  EXPECT_EQ(summary.at("failed").as_int64(), 0);
+  EXPECT_LT(number(summary.at("total_time")), 3.0 * sleep_s);
+  for (const auto& [name, count] : summary.at("server_threads").as_object()) {
+    EXPECT_EQ(std::string(name).rfind("pool-", 0), 0u) << name;
+  }
+}
+
+TEST(Lesson, ASuccessfulResponseIsJsonWithExactlyTheContractKeys) {
+  server_process server;
+  const std::set<std::string> contract_keys{
+      "message",     "endpoint", "request_id", "pid",         "thread_id",
+      "thread_name", "sleep",    "started_at", "finished_at", "duration"};
+  const std::regex content_type_json{"\r\nContent-Type: application/json(\r\n|$)"};
+  for (const std::string endpoint : {"/sync-endpoint", "/async-endpoint", "/async-wrong"}) {
+    const auto answer = parse_http_answer(
+        raw_exchange(server.port(), http_request("GET " + endpoint + "?sleep=0.05")));
+    ASSERT_EQ(answer.status, 200) << endpoint << answer.head << answer.body;
+    EXPECT_TRUE(std::regex_search(answer.head, content_type_json)) << answer.head;
+    std::set<std::string> keys;
+    for (const auto& [key, value] : answer.json) keys.emplace(key);
+    EXPECT_EQ(keys, contract_keys) << endpoint << ": " << answer.body;
+    EXPECT_EQ(answer.json.at("endpoint"), json::value(endpoint));
+  }
 }
 
 TEST(Lesson, ResponseBodyFollowsTheSchema) {

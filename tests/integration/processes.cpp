@@ -12,6 +12,7 @@
 
 #include <regex>
 #include <stdexcept>
+#include <utility>
 
 extern char** environ;
 
@@ -55,6 +56,14 @@ int exit_code_of(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 server_process::server_process(std::vector<std::string> flags) {
@@ -67,17 +76,18 @@ server_process::server_process(std::vector<std::string> flags) {
       output_.append(chunk, static_cast<std::size_t>(n));
     }
   });
-  const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch m;
-    const auto text = output();
-    if (std::regex_search(text, m, listening)) {
-      port_ = static_cast<unsigned short>(std::stoi(m[1]));
-      return;
+  if (wait_for_output("listening on http://")) {
+    const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};
+    // The line may still be arriving: its end is in the output a moment later.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::smatch m;
+      const auto text = output();
+      if (std::regex_search(text, m, listening)) {
+        port_ = static_cast<unsigned short>(std::stoi(m[1]));
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (!running()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   throw std::runtime_error("the server did not start:\n" + output());
 }
@@ -93,27 +103,51 @@ std::string server_process::output() const {
   return output_;
 }
 
+bool server_process::wait_for_output(const std::string& text, std::chrono::milliseconds timeout,
+                                     int times) {
+  const auto seen_enough = [&] {
+    return count_of(output(), text) >= static_cast<std::size_t>(times);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (seen_enough()) return true;
+    if (!running()) {
+      if (reader_.joinable()) reader_.join();  // the last lines, if any, are now in output_
+      return seen_enough();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return seen_enough();
+}
+
 bool server_process::running() {
-  if (pid_ <= 0) return false;
+  if (exit_code_) return false;
   int status = 0;
-  return waitpid(pid_, &status, WNOHANG) == 0;
+  const pid_t reaped = waitpid(pid_, &status, WNOHANG);
+  if (reaped == 0) return true;
+  exit_code_ = reaped == pid_ ? exit_code_of(status) : -1;
+  return false;
+}
+
+void server_process::send_signal(int signal) const {
+  if (!exit_code_) kill(pid_, signal);
 }
 
 int server_process::stop(int signal, std::chrono::seconds timeout) {
-  kill(pid_, signal);
+  send_signal(signal);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
+  while (running()) {
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid_, SIGKILL);
+      int status = 0;
       waitpid(pid_, &status, 0);
+      exit_code_ = exit_code_of(status);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  pid_ = -1;
   if (reader_.joinable()) reader_.join();
-  return exit_code_of(status);
+  return *exit_code_;
 }
 
 run_result run_program(const std::string& path, const std::vector<std::string>& args) {
@@ -147,36 +181,93 @@ run_result run_client(const std::vector<std::string>& args) {
   return run_program(ASYNCSCOPE_CLIENT_PATH, args);
 }
 
-std::string raw_exchange(unsigned short port, const std::string& bytes,
-                         std::chrono::milliseconds timeout) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+raw_connection::raw_connection(unsigned short port)
+    : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot connect");
+  if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd_ >= 0) close(fd_);
+    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
   }
+}
+
+raw_connection::~raw_connection() {
+  close(fd_);
+}
+
+void raw_connection::send(const std::string& bytes) {
   for (std::size_t sent = 0; sent < bytes.size();) {
-    const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<std::size_t>(n);
   }
-  std::string answer;
+}
+
+bool raw_connection::receive_more(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  pollfd p{fd_, POLLIN, 0};
+  if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+  char chunk[4096];
+  const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+  if (n <= 0) return false;
+  received_.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
+std::string raw_connection::read_response(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::regex content_length{"\r\ncontent-length: *([0-9]+)\r\n", std::regex::icase};
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char chunk[4096];
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) break;
-    answer.append(chunk, static_cast<std::size_t>(n));
+    const auto end_of_head = received_.find("\r\n\r\n");
+    if (end_of_head != std::string::npos) {
+      const auto head = received_.substr(0, end_of_head + 2);
+      std::smatch m;
+      const std::size_t body_size =
+          std::regex_search(head, m, content_length) ? std::stoul(m[1]) : 0;
+      const auto size = end_of_head + 4 + body_size;
+      if (received_.size() >= size) {
+        auto response = received_.substr(0, size);
+        received_.erase(0, size);
+        return response;
+      }
+    }
+    if (!receive_more(deadline)) return std::exchange(received_, {});
   }
-  close(fd);
-  return answer;
+}
+
+std::string raw_connection::read_until_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (receive_more(deadline)) {
+  }
+  return std::exchange(received_, {});
+}
+
+std::string raw_exchange(unsigned short port, const std::string& bytes,
+                         std::chrono::milliseconds timeout) {
+  raw_connection connection{port};
+  connection.send(bytes);
+  return connection.read_until_closed(timeout);
+}
+
+std::string http_request(const std::string& method_and_target, bool keep_alive) {
+  return method_and_target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+         (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+}
+
+http_answer parse_http_answer(const std::string& raw) {
+  http_answer a;
+  const auto end_of_head = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end_of_head == std::string::npos) return a;
+  a.status = std::stoi(raw.substr(9, 3));
+  a.head = raw.substr(0, end_of_head);
+  a.body = raw.substr(end_of_head + 4);
+  boost::system::error_code ec;
+  const auto body = boost::json::parse(a.body, ec);
+  if (!ec && body.is_object()) a.json = body.as_object();
+  return a;
 }
 
 }  // namespace asyncscope::testing

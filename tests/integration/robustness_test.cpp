@@ -1,45 +1,57 @@
-// Bad input, bad flags, no server, and shutdown: what a user sees.
+// Bad input, bad flags, no server, keep-alive and shutdown: what a user sees.
 
 #include "processes.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <future>
 
 namespace json = boost::json;
 using namespace asyncscope::testing;
+using namespace std::chrono_literals;
 
 namespace {
 
-// The status code and the JSON body of a raw HTTP answer.
-struct answer {
-  int status = 0;
-  std::string head;
-  json::object body;
-};
-
-answer parse_answer(const std::string& raw) {
-  answer a;
-  const auto end_of_head = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end_of_head == std::string::npos) return a;
-  a.status = std::stoi(raw.substr(9, 3));
-  a.head = raw.substr(0, end_of_head);
-  a.body = json::parse(raw.substr(end_of_head + 4)).as_object();
-  return a;
-}
-
-answer get(const server_process& server, const std::string& request) {
-  return parse_answer(raw_exchange(server.port(), request));
-}
-
-std::string request_line(const std::string& line) {
-  return line + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+http_answer get(const server_process& server, const std::string& request) {
+  return parse_http_answer(raw_exchange(server.port(), request));
 }
 
 bool still_serves(const server_process& server) {
-  return get(server, request_line("GET /healthz")).status == 200;
+  const auto health = get(server, http_request("GET /healthz"));
+  return health.status == 200 && health.json == json::object{{"status", "ok"}};
+}
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Starts a 5 s request, signals once (the server starts draining), then signals again.
+// Returns the exit code; `seconds` is how long the second signal took to end the server.
+int exit_code_after_two_signals(int first, int second, double& seconds) {
+  server_process server;
+  auto in_flight = std::async(std::launch::async, [&] {
+    return run_client({"-e", "async-endpoint", "--sleep", "5", "--port",
+                       std::to_string(server.port()), "--json"});
+  });
+  EXPECT_TRUE(server.wait_for_output("/async-endpoint #1 just called")) << server.output();
+  server.send_signal(first);
+  EXPECT_TRUE(server.wait_for_output("received")) << server.output();  // draining, not gone
+  EXPECT_TRUE(server.running()) << server.output();
+  const auto started = std::chrono::steady_clock::now();
+  const int exit_code = server.stop(second);
+  seconds = seconds_since(started);
+  EXPECT_EQ(in_flight.get().exit_code, 1) << "the cut-off request counts as failed";
+  return exit_code;
 }
 
 }  // namespace
@@ -48,12 +60,12 @@ TEST(BadInput, EachGetsItsStatusAndAJsonErrorAndTheServerKeepsServing) {
   server_process server;
   const std::string big(9000, 'a');
   const std::vector<std::tuple<std::string, int, std::string>> cases{
-      {request_line("GET /nope"), 404, "not_found"},
-      {request_line("POST /async-endpoint"), 405, "method_not_allowed"},
-      {request_line("GET /async-endpoint?sleep=abc"), 400, "bad_sleep"},
-      {request_line("GET /async-endpoint?sleep=-1"), 400, "bad_sleep"},
-      {request_line("GET /async-endpoint?sleep=61"), 400, "bad_sleep"},
-      {request_line("GET /async-endpoint?sleep=inf"), 400, "bad_sleep"},
+      {http_request("GET /nope"), 404, "not_found"},
+      {http_request("POST /async-endpoint"), 405, "method_not_allowed"},
+      {http_request("GET /async-endpoint?sleep=abc"), 400, "bad_sleep"},
+      {http_request("GET /async-endpoint?sleep=-1"), 400, "bad_sleep"},
+      {http_request("GET /async-endpoint?sleep=61"), 400, "bad_sleep"},
+      {http_request("GET /async-endpoint?sleep=inf"), 400, "bad_sleep"},
       {"GET /healthz HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", 431, "headers_too_large"},
       {"POST /healthz HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413, "body_too_large"},
       {"\x16\x03\x01 this is not http\r\n\r\n", 400, "bad_request"},
@@ -62,25 +74,49 @@ TEST(BadInput, EachGetsItsStatusAndAJsonErrorAndTheServerKeepsServing) {
   for (const auto& [request, status, error] : cases) {
     auto a = get(server, request);
     EXPECT_EQ(a.status, status) << error;
-    EXPECT_EQ(a.body["error"], json::value(error)) << error;
-    EXPECT_TRUE(a.body.contains("detail")) << error;
+    EXPECT_EQ(a.json["error"], json::value(error)) << error;
+    EXPECT_TRUE(a.json.contains("detail")) << error;
     EXPECT_NE(a.head.find("Content-Type: application/json"), std::string::npos) << error;
     EXPECT_TRUE(still_serves(server)) << "after " << error;
   }
-  EXPECT_NE(get(server, request_line("PUT /sync-endpoint")).head.find("Allow: GET"),
+  EXPECT_NE(get(server, http_request("PUT /sync-endpoint")).head.find("Allow: GET"),
             std::string::npos);
 }
 
 TEST(BadInput, AMalformedRequestDoesNotDisturbOtherConnections) {
+  constexpr double sleep_s = 0.3;
   server_process server;
   auto busy = std::async(std::launch::async, [&] {
     return run_client({"-e", "async-endpoint", "-c", "10", "--sleep", "0.3", "--port",
                        std::to_string(server.port()), "--json"});
   });
-  for (int i = 0; i < 20; ++i) raw_exchange(server.port(), "garbage\r\n\r\n");
+  ASSERT_TRUE(server.wait_for_output("just called", 10s, 10)) << server.output();
+  for (int i = 0; i < 20; ++i) {  // while all ten wait for their timers
+    EXPECT_EQ(get(server, "garbage\r\n\r\n").status, 400);
+  }
   const auto run = busy.get();
-  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_EQ(json::parse(run.out).at("ok"), json::value(10));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto summary = json::parse(run.out).as_object();
+  EXPECT_EQ(summary.at("ok"), json::value(10));
+  EXPECT_LT(summary.at("total_time").to_number<double>(), 2 * sleep_s) << run.out;
+}
+
+TEST(KeepAlive, TwoRequestsShareOneKeptAliveConnection) {
+  server_process server;
+  raw_connection connection{server.port()};
+
+  connection.send(http_request("GET /async-endpoint?sleep=0.1", /*keep_alive=*/true));
+  const auto first = parse_http_answer(connection.read_response());
+  ASSERT_EQ(first.status, 200) << first.head << first.body;
+  EXPECT_EQ(lowercase(first.head).find("connection: close"), std::string::npos) << first.head;
+  EXPECT_EQ(first.json.at("endpoint"), json::value("/async-endpoint"));
+
+  connection.send(http_request("GET /sync-endpoint?sleep=0.1"));
+  const auto second = parse_http_answer(connection.read_response());
+  ASSERT_EQ(second.status, 200) << second.head << second.body;
+  EXPECT_EQ(second.json.at("endpoint"), json::value("/sync-endpoint"));
+  EXPECT_NE(second.json.at("request_id"), first.json.at("request_id"));
+  EXPECT_EQ(connection.read_until_closed(), "");  // asked to close: closed, nothing more
 }
 
 TEST(Flags, ServerRejectsABadFlagWithOneLineAndExitCodeTwo) {
@@ -114,16 +150,41 @@ TEST(Shutdown, SigtermLetsRequestsInFlightFinishThenExitsZero) {
     return run_client({"-e", "async-wrong", "-c", "2", "--sleep", "0.3", "--port",
                        std::to_string(server.port()), "--json"});
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(server.wait_for_output("/async-wrong #1 just called")) << server.output();
   EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
   const auto run = in_flight.get();
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out).at("ok"), json::value(2));
 }
 
+TEST(Shutdown, SigtermWithTwoLoopThreadsLetsRequestsInFlightFinishThenExitsZero) {
+  server_process server{{"--loop-threads", "2"}};
+  auto in_flight = std::async(std::launch::async, [&] {
+    return run_client({"-e", "async-endpoint", "-c", "4", "--sleep", "0.3", "--port",
+                       std::to_string(server.port()), "--json"});
+  });
+  ASSERT_TRUE(server.wait_for_output("just called", 10s, 4)) << server.output();
+  EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
+  const auto run = in_flight.get();
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(json::parse(run.out).at("ok"), json::value(4));
+}
+
+TEST(Shutdown, ASecondSigtermQuitsAtOnceWithoutWaitingForRequestsInFlight) {
+  double seconds = 0;
+  EXPECT_EQ(exit_code_after_two_signals(SIGTERM, SIGTERM, seconds), 128 + SIGTERM);
+  EXPECT_LT(seconds, 2.0);  // the request in flight had 5 s to go
+}
+
+TEST(Shutdown, ASecondSigintQuitsAtOnceWithoutWaitingForRequestsInFlight) {
+  double seconds = 0;
+  EXPECT_EQ(exit_code_after_two_signals(SIGINT, SIGINT, seconds), 128 + SIGINT);
+  EXPECT_LT(seconds, 2.0);
+}
+
 TEST(Shutdown, SigintOnAnIdleServerExitsZeroAtOnce) {
   server_process server;
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(server.stop(SIGINT), 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_LT(seconds_since(started), 2.0);
 }
