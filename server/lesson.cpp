@@ -96,6 +96,8 @@ awaitable<endpoint_result> async_wrong(const request_info& req) {
 
 }  // namespace
 
+// Where each one runs. This switch, not the handlers' code, is what makes them behave so
+// differently under load.
 awaitable<endpoint_result> run_lesson_endpoint(lesson_endpoint which, const request_info& req,
                                                asio::io_context& worker_pool) {
   switch (which) {
