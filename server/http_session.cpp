@@ -85,30 +85,25 @@ awaitable<response> handle_request(const http::request<http::string_body>& req,
   co_return json_response(http::status::ok, json::value_from(result));
 }
 
-// Counts a request as in flight from the moment it is known to exist until its answer is sent,
-// so that a graceful shutdown waits for it.
+// Counts a request as in flight from the moment it has been read until its answer is sent, so
+// that a graceful shutdown waits for it.
 class in_flight_guard {
  public:
   explicit in_flight_guard(server_state& server) : server_(&server) {
     ++server_->requests_in_flight;
   }
-  in_flight_guard(in_flight_guard&& other) noexcept : server_(std::exchange(other.server_, {})) {}
-  in_flight_guard& operator=(in_flight_guard&&) = delete;
-  ~in_flight_guard() {
-    if (server_) --server_->requests_in_flight;
-  }
+  ~in_flight_guard() { --server_->requests_in_flight; }
+  in_flight_guard(const in_flight_guard&) = delete;
+  in_flight_guard& operator=(const in_flight_guard&) = delete;
 
  private:
   server_state* server_;
 };
 
 // One connection: read a request, answer it, and again while the client keeps it alive.
-// A new connection counts as a request on its way (`first_request`) even before its bytes are
-// read: while /async-wrong holds the loop, the requests queued behind it are in flight too.
-awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
-                             in_flight_guard first_request) {
+awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
   beast::flat_buffer buffer;
-  std::optional<in_flight_guard> in_flight{std::move(first_request)};
+  std::optional<in_flight_guard> in_flight;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
@@ -126,7 +121,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server,
       }
       break;
     }
-    if (!in_flight) in_flight.emplace(server);
+    in_flight.emplace(server);
 
     auto res = co_await handle_request(parser.get(), ++server.last_request_id, server);
     res.keep_alive(parser.get().keep_alive() && !server.draining);
@@ -145,12 +140,11 @@ asio::any_io_executor connection_executor(const server_state& server) {
   return asio::make_strand(server.event_loop);
 }
 
-// Gives an accepted connection its own coroutine, counted in flight from this moment.
+// Gives an accepted connection its own coroutine.
 void start_session(tcp::socket socket, server_state& server) {
   const auto executor = socket.get_executor();
-  asio::co_spawn(
-      executor, http_session(beast::tcp_stream(std::move(socket)), server, in_flight_guard{server}),
-      asio::detached);
+  asio::co_spawn(executor, http_session(beast::tcp_stream(std::move(socket)), server),
+                 asio::detached);
 }
 
 }  // namespace
@@ -169,9 +163,9 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
   }
 }
 
-void stop_listening(tcp::acceptor& acceptor, server_state& server) {
+awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);
-  for (;;) {
+  for (;;) {  // clients that connected while the loop was busy are taken in, then no more
     tcp::socket socket{connection_executor(server)};
     boost::system::error_code ec;
     acceptor.accept(socket, ec);
@@ -179,6 +173,11 @@ void stop_listening(tcp::acceptor& acceptor, server_state& server) {
     start_session(std::move(socket), server);
   }
   acceptor.close();
+  asio::steady_timer tick{acceptor.get_executor()};
+  do {  // each look comes after the loop has had a turn to read what already arrived
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(as_result);
+  } while (server.requests_in_flight > 0);
 }
 
 }  // namespace asyncscope

@@ -12,9 +12,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -47,21 +45,16 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   if (ec) co_return;
   server.draining = true;
   spdlog::warn(
-      "{} received: no new connections; finishing {} request(s) in flight "
+      "{} received: no new connections; answering the requests already sent "
       "(signal again to quit now)",
-      signal == SIGINT ? "SIGINT" : "SIGTERM", server.requests_in_flight.load());
-  asio::post(acceptor.get_executor(), [&] { stop_listening(acceptor, server); });
+      signal == SIGINT ? "SIGINT" : "SIGTERM");
   signals.async_wait([](boost::system::error_code again, int second) {
     if (again) return;
     spdlog::warn("second signal: quitting now");
     std::_Exit(128 + second);
   });
-
-  asio::steady_timer poll{co_await asio::this_coro::executor};
-  while (server.requests_in_flight > 0) {
-    poll.expires_after(std::chrono::milliseconds(20));
-    co_await poll.async_wait(as_result);
-  }
+  co_await asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
+                          asio::use_awaitable);
   spdlog::info("all requests answered; bye");
   signals.cancel();
 }

@@ -147,14 +147,24 @@ TEST(Flags, ClientExitsThreeAndSaysHowToStartTheServerWhenNothingListens) {
 TEST(Shutdown, SigtermLetsRequestsInFlightFinishThenExitsZero) {
   server_process server;
   auto in_flight = std::async(std::launch::async, [&] {
-    return run_client({"-e", "async-wrong", "-c", "2", "--sleep", "0.3", "--port",
+    return run_client({"-e", "async-wrong", "-c", "3", "--sleep", "0.3", "--port",
                        std::to_string(server.port()), "--json"});
   });
+  // Two of the three wait behind the blocked loop, unread, when the signal comes.
   ASSERT_TRUE(server.wait_for_output("/async-wrong #1 just called")) << server.output();
   EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
   const auto run = in_flight.get();
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_EQ(json::parse(run.out).at("ok"), json::value(2));
+  EXPECT_EQ(json::parse(run.out).at("ok"), json::value(3));
+}
+
+TEST(Shutdown, AConnectionThatNeverSentARequestDoesNotHoldShutdown) {
+  server_process server;
+  raw_connection silent{server.port()};
+  std::this_thread::sleep_for(100ms);  // accepted by now, and waiting for a request
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
+  EXPECT_LT(seconds_since(started), 2.0);  // not the 10 s read timeout
 }
 
 TEST(Shutdown, SigtermWithTwoLoopThreadsLetsRequestsInFlightFinishThenExitsZero) {
