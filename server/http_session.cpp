@@ -124,6 +124,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
     in_flight.emplace(server);
 
     auto res = co_await handle_request(parser.get(), ++server.last_request_id, server);
+    res.version(parser.get().version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
     res.keep_alive(parser.get().keep_alive() && !server.draining);
     const bool keep_alive = res.keep_alive();
     stream.expires_after(write_timeout);
