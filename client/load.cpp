@@ -9,7 +9,6 @@
 #include <boost/beast/version.hpp>
 #include <boost/json.hpp>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>

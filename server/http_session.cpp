@@ -15,7 +15,6 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <optional>
 #include <utility>
 
 namespace asyncscope {
@@ -100,10 +99,22 @@ class in_flight_guard {
   server_state* server_;
 };
 
+// Answers one request that has been read, counted in flight until the answer is written.
+// Returns whether the connection stays open for another request.
+awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::string_body>& req,
+                       server_state& server) {
+  const in_flight_guard in_flight{server};
+  auto res = co_await handle_request(req, ++server.last_request_id, server);
+  res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
+  res.keep_alive(req.keep_alive() && !server.draining);
+  stream.expires_after(write_timeout);
+  const auto [write_error, _] = co_await http::async_write(stream, res, as_result);
+  co_return !write_error && res.keep_alive();
+}
+
 // One connection: read a request, answer it, and again while the client keeps it alive.
 awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
   beast::flat_buffer buffer;
-  std::optional<in_flight_guard> in_flight;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
@@ -119,18 +130,9 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
                      read_error.message());
         co_await http::async_write(stream, res, as_result);
       }
-      break;
+      co_return;
     }
-    in_flight.emplace(server);
-
-    auto res = co_await handle_request(parser.get(), ++server.last_request_id, server);
-    res.version(parser.get().version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
-    res.keep_alive(parser.get().keep_alive() && !server.draining);
-    const bool keep_alive = res.keep_alive();
-    stream.expires_after(write_timeout);
-    const auto [write_error, __] = co_await http::async_write(stream, res, as_result);
-    in_flight.reset();
-    if (write_error || !keep_alive) break;
+    if (!co_await answer(stream, parser.get(), server)) co_return;
   }
 }
 
