@@ -21,8 +21,17 @@ Three endpoints each simulate I/O for --sleep seconds (or ?sleep=SECONDS):
   GET /sync-endpoint    blocking code on a worker pool thread; the event loop stays free
   GET /async-endpoint   a coroutine that awaits a timer; one loop thread serves everyone
   GET /async-wrong      a coroutine that blocks the loop thread; requests go one by one
+The other pitfalls, and the fix:
+  GET /async-offload       the fix for /async-wrong: the coroutine awaits the blocking call
+                           on the worker pool, so the loop stays free
+  GET /async-forgot-await  calls the nested coroutine but never co_awaits it: no I/O happens
+  GET /async-cpu?work=S    S seconds of real computation inside a coroutine: blocks the loop
+And to watch it:
+  GET /                 a live dashboard: a lane per thread, requests as bars, blocked warnings
+  GET /metrics          Prometheus text format: requests, latency, pool and loop-blocked time
   GET /healthz          {"status": "ok"}
-Every log line shows the process id, the OS thread id and the thread's name.)";
+Every log line shows the process id, the OS thread id and the thread's name. A watchdog warns
+while a loop thread is blocked (longer than --block-warn-ms) and names the request holding it.)";
 
 constexpr const char* examples = R"(
 Examples:
@@ -34,7 +43,7 @@ Then, in another terminal:
 
 struct raw_flags {
   std::string host, sleep, max_sleep, log_level;
-  int port = 0, loop_threads = 0, pool_threads = 0;
+  int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
 };
 
 // One description serves the parser and --help; defaults come from server_options.
@@ -53,6 +62,8 @@ po::options_description describe(raw_flags& raw) {
      "default simulated I/O time, seconds")
     ("max-sleep", po::value(&raw.max_sleep)->default_value(decimal_text(defaults.max_sleep)),
      "largest ?sleep= a request may ask for, seconds")
+    ("block-warn-ms", po::value(&raw.block_warn_ms)->default_value(defaults.block_warn_ms),
+     "warn while a loop thread has been away from the loop this long, ms (asyncio's: 100)")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
     ("help,h", "show this help and exit")
@@ -86,6 +97,11 @@ parsed_server_options validate(const raw_flags& raw) {
     return bad_flag(fmt::format("--pool-threads must be from 1 to 1000, got {}", raw.pool_threads));
   }
   o.pool_threads = raw.pool_threads;
+  if (raw.block_warn_ms < 1 || raw.block_warn_ms > 3'600'000) {
+    return bad_flag(
+        fmt::format("--block-warn-ms must be from 1 to 3600000, got {}", raw.block_warn_ms));
+  }
+  o.block_warn_ms = raw.block_warn_ms;
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0) {
     return bad_flag(

@@ -15,6 +15,7 @@ struct server_options {
   int pool_threads = 40;  // FastAPI's (AnyIO's) default thread limit
   double sleep = 1.0;
   double max_sleep = 60.0;
+  int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

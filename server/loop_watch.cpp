@@ -1,0 +1,123 @@
+#include "loop_watch.hpp"
+
+#include "logging.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace asyncscope {
+
+using namespace std::chrono_literals;
+using std::chrono::nanoseconds;
+
+// A loop thread's tracking state plus what the watch keeps about it.
+struct loop_watch::watched_thread : loop_tracking::loop_thread_state {
+  std::string name;
+  const loop_watch* watch = nullptr;
+  std::atomic<std::int64_t> blocked_total_ns{0};
+  // Only the watchdog reads and writes these two.
+  std::int64_t warned_block = 0;       // busy_since_ns of the block it last warned about
+  nanoseconds next_warning{0};         // how long away before the next warning about it
+};
+
+namespace {
+
+long long whole_ms(nanoseconds d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// "/async-wrong #7", from the tag of the handler the thread is running.
+std::string holder(const loop_tracking::loop_thread_state& state) {
+  const auto* endpoint = state.endpoint.load(std::memory_order_acquire);
+  const auto id = state.request_id.load(std::memory_order_relaxed);
+  if (endpoint == nullptr || id == 0) return "code outside any request";
+  return fmt::format("{} #{}", endpoint, id);
+}
+
+}  // namespace
+
+loop_watch::loop_watch(std::chrono::milliseconds warn_after,
+                       std::function<void(const std::string&)> on_warning)
+    : warn_after_(warn_after), on_warning_(std::move(on_warning)) {}
+
+loop_watch::~loop_watch() {
+  {
+    const std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+void loop_watch::watch_this_thread(const std::string& name) {
+  auto thread = std::make_unique<watched_thread>();
+  thread->name = name;
+  thread->watch = this;
+  thread->report_after = warn_after_;
+  thread->came_back = &loop_watch::came_back;
+  loop_tracking::watched_thread = thread.get();
+  const std::lock_guard lock{mutex_};
+  threads_.push_back(std::move(thread));
+}
+
+void loop_watch::start() {
+  watchdog_ = std::thread([this] { watchdog(); });
+}
+
+// Runs on the loop thread, as it comes back from a handler that kept it away too long.
+void loop_watch::came_back(loop_tracking::loop_thread_state& state, nanoseconds busy) {
+  auto& thread = static_cast<watched_thread&>(state);
+  thread.blocked_total_ns += busy.count();
+  thread.watch->warn(fmt::format("{} was blocked {} ms by {}; it is back in the loop",
+                                 thread.name, whole_ms(busy), holder(thread)));
+}
+
+// Looks at every loop thread several times per threshold. The first warning comes once a thread
+// has been away for the threshold, then one per further second while it stays away.
+void loop_watch::watchdog() {
+  name_this_thread("watchdog");
+  const auto poll = std::clamp<nanoseconds>(warn_after_ / 10, 1ms, 20ms);
+  std::unique_lock lock{mutex_};
+  while (!wake_.wait_for(lock, poll, [this] { return stopping_; })) {
+    const auto now = loop_tracking::steady_now_ns();
+    for (auto& thread : threads_) {
+      const auto since = thread->busy_since_ns.load(std::memory_order_acquire);
+      if (since == 0) continue;
+      const nanoseconds away{now - since};
+      if (thread->warned_block != since) {
+        thread->warned_block = since;
+        thread->next_warning = warn_after_;
+      }
+      if (away < thread->next_warning) continue;
+      warn(fmt::format("{} blocked {} ms so far by {}", thread->name, whole_ms(away),
+                       holder(*thread)));
+      thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
+    }
+  }
+}
+
+void loop_watch::warn(const std::string& text) const {
+  spdlog::warn("WARN {}", text);
+  if (on_warning_) on_warning_(text);
+}
+
+std::vector<loop_thread_report> loop_watch::report() const {
+  const auto now = loop_tracking::steady_now_ns();
+  const std::lock_guard lock{mutex_};
+  std::vector<loop_thread_report> reports;
+  for (const auto& thread : threads_) {
+    loop_thread_report r{.thread = thread->name,
+                         .blocked_total = static_cast<double>(thread->blocked_total_ns) / 1e9};
+    const auto since = thread->busy_since_ns.load(std::memory_order_acquire);
+    if (since != 0 && nanoseconds(now - since) >= warn_after_) {
+      r.blocked_now = static_cast<double>(now - since) / 1e9;
+      r.blocked_by = holder(*thread);
+    }
+    reports.push_back(std::move(r));
+  }
+  return reports;
+}
+
+}  // namespace asyncscope

@@ -1,0 +1,60 @@
+#pragma once
+// The blocking detector. Each event-loop thread reports, through Asio's handler tracking
+// (loop_tracking.hpp), when it leaves the loop to run a handler and when it comes back. A
+// watchdog on its own thread looks every few milliseconds and warns while a loop thread is still
+// away longer than --block-warn-ms, naming the request that holds it; the loop thread itself
+// says how long it was gone once it is back.
+
+#include "loop_tracking.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asyncscope {
+
+// One loop thread as the dashboard and /metrics see it.
+struct loop_thread_report {
+  std::string thread;          // "loop-0"
+  double blocked_now = 0;      // seconds it has been away from the loop, if over the threshold
+  std::string blocked_by;      // "/async-wrong #7", while blocked_now > 0
+  double blocked_total = 0;    // seconds, summed over every block that crossed the threshold
+};
+
+class loop_watch {
+ public:
+  // `on_warning` receives each warning's text too (the dashboard shows them).
+  loop_watch(std::chrono::milliseconds warn_after,
+             std::function<void(const std::string&)> on_warning = {});
+  ~loop_watch();
+  loop_watch(const loop_watch&) = delete;
+  loop_watch& operator=(const loop_watch&) = delete;
+
+  // Called on each event-loop thread before it runs the loop.
+  void watch_this_thread(const std::string& name);
+
+  void start();
+  std::vector<loop_thread_report> report() const;
+
+ private:
+  struct watched_thread;
+  static void came_back(loop_tracking::loop_thread_state& state, std::chrono::nanoseconds busy);
+  void watchdog();
+  void warn(const std::string& text) const;
+
+  std::chrono::milliseconds warn_after_;
+  std::function<void(const std::string&)> on_warning_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<watched_thread>> threads_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread watchdog_;
+};
+
+}  // namespace asyncscope
