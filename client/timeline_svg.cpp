@@ -206,6 +206,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
   std::string lanes;
   std::optional<std::int64_t> pid;
   std::optional<double> last_label_y;
+  std::optional<double> first_lane_top;  // where the grid starts, under the first pid's header
   for (std::size_t i = 0; i < t.threads.size(); ++i) {
     const auto& thread = t.threads[i];
     if (thread.pid != pid) {
@@ -215,6 +216,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
       last_label_y.reset();
     }
     pid = thread.pid;
+    if (!first_lane_top) first_lane_top = y;
     if (i % 2 == 0) bands += band_svg(thread, l, y);
     lanes += thread_svg(thread, l, y, last_label_y);
     y += static_cast<double>(thread.lanes.size()) * l.lane_height;
@@ -233,7 +235,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
              "viewBox=\"0 0 {0} {1:.0f}\" font-family=\"{2}\" fill=\"{3}\">\n"
              "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
              picture_width, height, font_family, ink) +
-         title_svg(t, s) + bands + axis_svg(l, lanes_top, axis_y) + lanes +
+         title_svg(t, s) + bands + axis_svg(l, first_lane_top.value_or(lanes_top), axis_y) + lanes +
          legend_svg(t, legend_y) + "</svg>\n";
 }
 
