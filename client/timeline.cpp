@@ -37,12 +37,20 @@ using bars_by_thread =
 // What one terminal cell of a lane shows: nothing, or a bar drawn with glyph 0 or 1.
 using lane_cells = std::vector<std::optional<std::size_t>>;
 
-// One lane as cells: each bar over its columns, alternating glyphs along the lane.
+// One lane as cells: each bar over its columns, alternating glyphs along the lane. A pause
+// between two bars shorter than a column (the few milliseconds a blocked loop takes between
+// two requests) is rounding, not something to show, so the second bar closes it.
 lane_cells cells_of(const lane& bars, const timeline& t, int columns) {
   lane_cells cells(static_cast<std::size_t>(columns));
+  const double seconds_per_column = (t.end - t.start) / columns;
+  int previous_last = 0;
   for (std::size_t i = 0; i < bars.size(); ++i) {
-    const auto [first, last] = bar_columns(bars[i], t.start, t.end, columns);
+    auto [first, last] = bar_columns(bars[i], t.start, t.end, columns);
+    if (i > 0 && bars[i].started_at - bars[i - 1].finished_at < seconds_per_column) {
+      first = std::min(first, previous_last);
+    }
     for (auto c = first; c < last; ++c) cells[static_cast<std::size_t>(c)] = i % 2;
+    previous_last = last;
   }
   return cells;
 }
@@ -81,7 +89,8 @@ std::string tick_label(double seconds) {
 }
 
 // The axis under the lanes: a rule with a tick per step, and below it the seconds, each label
-// starting at its tick and left out when it would run into the one before.
+// starting at its tick (the last one may end at the axis's end instead) and left out when it
+// would run into the one before.
 std::string axis_text(const timeline& t, int label_width, int columns) {
   const double span = t.end - t.start;
   const double step = tick_step(span, std::max(1, columns / columns_per_tick));
@@ -93,8 +102,9 @@ std::string axis_text(const timeline& t, int label_width, int columns) {
     const int column = axis_column(t, k * step, columns);
     rule[static_cast<std::size_t>(column)] = "┬";
     const auto text = tick_label(k * step);
-    const auto at = indent + static_cast<std::size_t>(column);
-    if (at < free_from || at + text.size() > labels.size()) continue;
+    const auto at =
+        std::min(indent + static_cast<std::size_t>(column), labels.size() - text.size());
+    if (at < free_from) continue;
     labels.replace(at, text.size(), text);
     free_from = at + text.size() + 1;
   }

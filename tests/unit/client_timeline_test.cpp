@@ -229,6 +229,21 @@ TEST(TimelineText, AsyncWrongDrawsConsecutiveBarsInOneRowInAlternatingGlyphs) {
   EXPECT_NE(rows[0].find("▒█"), std::string::npos) << text;
 }
 
+TEST(TimelineText, ClosesAPauseShorterThanAColumnButShowsALongerOne) {
+  // 21 wide leaves 10 columns for 10 seconds: 4.49 falls in column 4 and 4.51 in column 5.
+  auto short_pause = run_of({ran_on(1, "loop-0", 0, 4.49), ran_on(2, "loop-0", 4.51, 9)});
+  short_pause.records[1].received_at = 10 - 0.001;
+  const auto closed = lane_rows(timeline_text(build_timeline(short_pause), 21, false));
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find("████▒▒▒▒▒"), std::string::npos) << closed[0];
+
+  auto long_pause = run_of({ran_on(1, "loop-0", 0, 4.49), ran_on(2, "loop-0", 6, 9)});
+  long_pause.records[1].received_at = 10 - 0.001;
+  const auto open = lane_rows(timeline_text(build_timeline(long_pause), 21, false));
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_NE(open[0].find("████  ▒▒▒"), std::string::npos) << open[0];
+}
+
 TEST(TimelineText, SyncDrawsOneLabelledRowPerPoolThread) {
   std::vector<request_record> records;
   for (std::size_t i = 0; i < 40; ++i) {
