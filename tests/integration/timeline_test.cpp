@@ -256,3 +256,14 @@ TEST(Export, FileThatCannotBeWrittenStopsTheRunBeforeAnythingIsSent) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(server.output().find("just called"), std::string::npos) << server.output();
 }
+
+TEST(Export, WriteThatFailsAfterTheRunComesAfterTheSummary) {
+  server_process server;
+  temporary_file file(".csv");
+  std::filesystem::create_symlink("/dev/full", file.path());  // opens, but every write fails
+  const auto run = fire(server, "async-endpoint", 2, {"--export", file.path()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << "the run's summary still shows";
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_NE(run.err.find(file.path()), std::string::npos) << run.err;
+}
