@@ -1,6 +1,7 @@
 #include "load.hpp"
 
 #include "awaitable_result.hpp"
+#include "seconds.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
@@ -197,7 +198,7 @@ std::vector<request_record> numbered_records(int count) {
 
 }  // namespace
 
-std::vector<request_record> run_load(const client_options& options) {
+load_result run_load(const client_options& options) {
   auto records = numbered_records(options.count);
 
   asio::io_context resolver_context;
@@ -206,14 +207,17 @@ std::vector<request_record> run_load(const client_options& options) {
                     .resolve(options.host, std::to_string(options.port), resolve_error);
   if (resolve_error) {
     for (auto& record : records) record.error = cannot_resolve_host;
-    return records;
+    return {.started_at = unix_seconds_now(), .records = std::move(records)};
   }
 
+  // The run's zero on both clocks, read together so that client and server times line up.
+  const auto start = steady_clock::now();
+  const double started_at = unix_seconds_now();
   load_run run{.server = std::move(server),
                .request = make_request(options),
                .timeout = std::chrono::duration_cast<steady_clock::duration>(
                    std::chrono::duration<double>(options.timeout_seconds)),
-               .start = steady_clock::now(),
+               .start = start,
                .records = records};
   std::vector<std::unique_ptr<client_loop>> loops;
   for (int t = 0; t < options.threads; ++t) {  // the workers, shared out evenly
@@ -226,7 +230,7 @@ std::vector<request_record> run_load(const client_options& options) {
   threads.clear();  // joins
 
   for (auto& record : records) record.result = read_endpoint_result(record.body);
-  return records;
+  return {.started_at = started_at, .records = std::move(records)};
 }
 
 }  // namespace asyncscope
