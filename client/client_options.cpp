@@ -200,8 +200,12 @@ std::string client_help_text() {
           "on a terminal without NO_COLOR. --export creates or replaces FILE before the first\n"
           "request is sent, so a path that cannot be written stops the run at once (exit 2); if\n"
           "writing fails after the run, the summary is still printed, then the error (exit 2).\n\n"
+          "A request that times out, is reset, cut short or answered with something that is not\n"
+          "HTTP counts as failed, with its reason in the summary (failures). More requests than\n"
+          "free file descriptors wait for one: they are paced, not failed. Ctrl-C stops the run\n"
+          "and prints the summary of what finished (exit 130).\n\n"
           "Exit status: 0 all succeeded, 1 some failed, 2 bad usage or --export could not be\n"
-          "written, 3 could not connect.\n";
+          "written, 3 could not connect, 130 interrupted.\n";
   return text.str();
 }
 

@@ -34,6 +34,8 @@ struct load_result {
   // on the same axis as the server's started_at and finished_at.
   double started_at = 0;
   std::vector<request_record> records{};  // one per request, in index order
+  bool interrupted = false;               // Ctrl-C or SIGTERM stopped the run
+  std::size_t paced_connects = 0;         // connects that waited for a free file descriptor
 };
 
 // Sends options.count requests, options.concurrency at a time, and returns one record per

@@ -19,7 +19,13 @@
 
 namespace {
 
-enum exit_code { all_succeeded = 0, some_failed = 1, bad_usage = 2, could_not_connect = 3 };
+enum exit_code {
+  all_succeeded = 0,
+  some_failed = 1,
+  bad_usage = 2,
+  could_not_connect = 3,
+  interrupted = 130  // 128 + SIGINT, as shells report a Ctrl-C
+};
 
 // Says where the client tried and how to start a server there.
 void explain_no_connection(const asyncscope::client_options& options,
@@ -86,8 +92,9 @@ int main(int argc, char* argv[]) {
   const auto run = asyncscope::run_load(options);
   const auto& records = run.records;
   const auto summary = asyncscope::summarize(options, records);
-  const bool none_connected = std::none_of(records.begin(), records.end(),
-                                           [](const auto& record) { return record.connected; });
+  const bool none_connected =
+      !run.interrupted && std::none_of(records.begin(), records.end(),
+                                       [](const auto& record) { return record.connected; });
 
   if (options.json) {
     fmt::print("{}\n", asyncscope::summary_json(summary));
@@ -104,6 +111,16 @@ int main(int argc, char* argv[]) {
     }
   }
   if (options.export_path && !write_export(options, run, summary, export_file)) return bad_usage;
+  if (run.paced_connects > 0 && !options.json) {
+    fmt::print(stderr,
+               "asyncscope-client: {} connects waited for a free file descriptor (open-file limit "
+               "{}); the requests were paced, not failed\n",
+               run.paced_connects, asyncscope::open_file_limit());
+  }
+  if (run.interrupted) {
+    fmt::print(stderr, "asyncscope-client: interrupted; the summary covers what finished\n");
+    return interrupted;
+  }
 
   if (none_connected) {
     explain_no_connection(options, records.front());
