@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 namespace asyncscope {
@@ -106,11 +107,11 @@ std::string band_svg(const thread_lanes& thread, const layout& l, double top) {
 // A thread's bars, lane by lane, and its name centred on the left. The name is left out when
 // the previous one is too close to read: `last_label_y` keeps track.
 std::string thread_svg(const thread_lanes& thread, const layout& l, double top,
-                       std::optional<double>& last_label_y) {
+                       double& last_label_y) {
   const double height = static_cast<double>(thread.lanes.size()) * l.lane_height;
   std::string out;
   const double label_y = top + height / 2 + l.label_font * 0.35;
-  if (!last_label_y || label_y - *last_label_y >= l.label_font) {
+  if (label_y - last_label_y >= l.label_font) {
     out += text_at(label_right, label_y, l.label_font, "end", thread.thread_name);
     last_label_y = label_y;
   }
@@ -205,7 +206,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
   std::string bands;  // drawn first, so the grid and the bars show on top of them
   std::string lanes;
   std::optional<std::int64_t> pid;
-  std::optional<double> last_label_y;
+  double last_label_y = -std::numeric_limits<double>::infinity();  // no label yet
   std::optional<double> first_lane_top;  // where the grid starts, under the first pid's header
   for (std::size_t i = 0; i < t.threads.size(); ++i) {
     const auto& thread = t.threads[i];
@@ -213,7 +214,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
       lanes += text_at(margin, y + 26, text_font, "start", fmt::format("server pid {}", thread.pid),
                        " font-weight=\"bold\"");
       y += 36;
-      last_label_y.reset();
+      last_label_y = -std::numeric_limits<double>::infinity();
     }
     pid = thread.pid;
     if (!first_lane_top) first_lane_top = y;
