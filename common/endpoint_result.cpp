@@ -19,6 +19,7 @@ void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r
          {"started_at", round_to_microseconds(r.started_at)},
          {"finished_at", round_to_microseconds(r.finished_at)},
          {"duration", round_to_microseconds(r.duration)}};
+  if (!r.note.empty()) out.as_object()["note"] = r.note;
 }
 
 endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::value& in) {
@@ -32,7 +33,8 @@ endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::valu
           .sleep = json::value_to<double>(o.at("sleep")),
           .started_at = json::value_to<double>(o.at("started_at")),
           .finished_at = json::value_to<double>(o.at("finished_at")),
-          .duration = json::value_to<double>(o.at("duration"))};
+          .duration = json::value_to<double>(o.at("duration")),
+          .note = o.contains("note") ? json::value_to<std::string>(o.at("note")) : std::string{}};
 }
 
 void tag_invoke(json::value_from_tag, json::value& out, const error_body& e) {

@@ -20,6 +20,7 @@ struct endpoint_result {
   double started_at = 0;       // Unix epoch seconds, wall clock
   double finished_at = 0;
   double duration = 0;  // steady clock, seconds
+  std::string note{};   // what the lesson would point out, e.g. that no I/O ran; often empty
 };
 
 // The body of every error response: {"error": "not_found", "detail": "..."}.

@@ -82,8 +82,8 @@ class completion {
     running_ = false;
     auto* state = watched_thread;
     if (!state || --state->depth != 0) return;
-    const auto busy =
-        std::chrono::nanoseconds(steady_now_ns() - state->busy_since_ns.load(std::memory_order_relaxed));
+    const auto busy = std::chrono::nanoseconds(
+        steady_now_ns() - state->busy_since_ns.load(std::memory_order_relaxed));
     if (busy >= state->report_after && state->came_back) state->came_back(*state, busy);
     state->busy_since_ns.store(0, std::memory_order_release);
   }
@@ -98,7 +98,8 @@ class completion {
 // The macros Asio expects from a custom handler tracking header. Only the tracked handler's
 // base class and the completion do anything; the rest are Asio's debugging aids, unused here.
 #define BOOST_ASIO_INHERIT_TRACKED_HANDLER : public ::asyncscope::loop_tracking::tracked_handler
-#define BOOST_ASIO_ALSO_INHERIT_TRACKED_HANDLER , public ::asyncscope::loop_tracking::tracked_handler
+#define BOOST_ASIO_ALSO_INHERIT_TRACKED_HANDLER \
+  , public ::asyncscope::loop_tracking::tracked_handler
 #define BOOST_ASIO_HANDLER_TRACKING_INIT (void)0
 #define BOOST_ASIO_HANDLER_LOCATION(args) (void)0
 #define BOOST_ASIO_HANDLER_CREATION(args) (void)0

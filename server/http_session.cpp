@@ -1,6 +1,8 @@
 #include "http_session.hpp"
 
 #include "awaitable_result.hpp"
+#include "dashboard.hpp"
+#include "dashboard_page.hpp"
 #include "json_text.hpp"
 #include "lesson.hpp"
 
@@ -35,20 +37,27 @@ constexpr auto write_timeout = std::chrono::seconds(30);
 
 using response = http::response<http::string_body>;
 
-// Every answer, success or error, is one JSON object.
-response json_response(http::status status, const json::value& body) {
+// A complete answer with the given body; the session sets the version and keep-alive.
+response text_response(http::status status, std::string_view content_type, std::string body) {
   response res{status, 11};
   res.set(http::field::server, "asyncscope/" ASYNCSCOPE_VERSION);
-  res.set(http::field::content_type, "application/json");
-  res.body() = to_json_text(body);
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+// Every answer of the lesson, success or error, is one JSON object.
+response json_response(http::status status, const json::value& body) {
+  return text_response(status, "application/json", to_json_text(body));
 }
 
 // {"error": ..., "detail": ...} with the route error's status (and Allow for a 405).
 response error_response(const route_error& e) {
   auto res = json_response(e.status, json::value_from(error_body{e.error, e.detail}));
-  if (e.status == http::status::method_not_allowed) res.set(http::field::allow, "GET");
+  if (e.status == http::status::method_not_allowed) {
+    res.set(http::field::allow, e.path == "/fire" ? "POST" : "GET");
+  }
   return res;
 }
 
@@ -66,21 +75,43 @@ response unreadable_request_response(beast::error_code ec) {
                          fmt::format("could not read the HTTP request: {}", ec.message())});
 }
 
-// Maps one request to its response: a pure routing step, then the endpoint itself.
-awaitable<response> handle_request(const http::request<http::string_body>& req,
+// The pages that watch the server: health, metrics, the dashboard page.
+response watch_response(watch_route which, const server_state& server) {
+  switch (which) {
+    case watch_route::metrics:
+      return text_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                           prometheus_text(current_metrics(server)));
+    case watch_route::dashboard:
+      return text_response(http::status::ok, "text/html; charset=utf-8",
+                           std::string(dashboard_page()));
+    case watch_route::health:
+    case watch_route::events:  // only reaches here when the dashboard is not running
+      break;
+  }
+  return json_response(http::status::ok, {{"status", "ok"}});
+}
+
+// Maps one routed request to its response.
+awaitable<response> handle_request(const http::request<http::string_body>& req, const route& found,
                                    std::uint64_t request_id, server_state& server) {
-  const auto found = find_route(req.method(), req.target(), server.limits);
   if (const auto* e = std::get_if<route_error>(&found)) {
     spdlog::info("{} {} #{} -> {} {}", std::string_view(req.method_string()),
                  std::string_view(req.target()), request_id, static_cast<int>(e->status), e->error);
     co_return error_response(*e);
   }
-  if (std::holds_alternative<health_check>(found)) {
-    co_return json_response(http::status::ok, {{"status", "ok"}});
+  if (const auto* which = std::get_if<watch_route>(&found)) {
+    co_return watch_response(*which, server);
+  }
+  if (const auto* fire = std::get_if<fire_route>(&found)) {
+    if (server.live) server.live->fire(*fire);
+    spdlog::info("POST /fire #{}: {} x {}", request_id, fire->count, lesson_target(fire->lesson));
+    co_return json_response(http::status::accepted,
+                            {{"fired", fire->count}, {"endpoint", fire->lesson.path}});
   }
   const auto& lesson = std::get<lesson_route>(found);
-  const request_info info{lesson.path, request_id, std::chrono::duration<double>(lesson.sleep)};
-  const auto result = co_await run_lesson_endpoint(lesson.which, info, server.worker_pool);
+  const request_info info{lesson.path, request_id, std::chrono::duration<double>(lesson.sleep),
+                          &server.feed};
+  const auto result = co_await run_lesson_endpoint(lesson.which, info, server.pool);
   co_return json_response(http::status::ok, json::value_from(result));
 }
 
@@ -103,12 +134,25 @@ class in_flight_guard {
 // Returns whether the connection stays open for another request.
 awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::string_body>& req,
                        server_state& server) {
+  const auto found = find_route(req.method(), req.target(), server.limits);
+  const auto* which = std::get_if<watch_route>(&found);
+  if (which && *which == watch_route::events && server.live) {
+    stream.expires_never();
+    server.live->adopt_event_stream(stream.release_socket());  // the dashboard thread's now
+    co_return false;
+  }
   const in_flight_guard in_flight{server};
-  auto res = co_await handle_request(req, ++server.last_request_id, server);
+  const auto read_at = std::chrono::steady_clock::now();
+  const auto request_id = ++server.last_request_id;
+  loop_tracking::set_current_request({request_id, route_label(found)});  // for the watchdog
+  auto res = co_await handle_request(req, found, request_id, server);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
+  server.metrics.record(route_label(found), res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.draining);
   stream.expires_after(write_timeout);
   const auto [write_error, _] = co_await http::async_write(stream, res, as_result);
+  loop_tracking::set_current_request({});
   co_return !write_error && res.keep_alive();
 }
 

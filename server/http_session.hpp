@@ -2,28 +2,12 @@
 // HTTP/1.1 plumbing: the accept loop, one coroutine per connection, and the mapping from a
 // request to its response. The lesson itself is in lesson.cpp.
 
-#include "routes.hpp"
+#include "server_state.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include <atomic>
-#include <cstdint>
-
 namespace asyncscope {
-
-// What every connection shares.
-struct server_state {
-  sleep_limits limits;
-  boost::asio::any_io_executor event_loop;
-  int loop_threads = 1;
-  boost::asio::io_context& worker_pool;
-  std::atomic<std::uint64_t> last_request_id{0};
-  std::atomic<int> requests_in_flight{0};  // read and not yet answered
-  std::atomic<bool> draining{false};       // shutting down: answer, then close
-};
 
 // Accepts connections until the acceptor is closed; each gets its own http_session. Run it on
 // the acceptor's executor, a strand, so stop_and_drain cannot run at the same time.

@@ -1,11 +1,11 @@
 #pragma once
-// The three endpoints the lesson is about. Their bodies are in lesson.cpp, side by side.
+// The endpoints the lesson is about. Their bodies are in lesson.cpp, side by side.
 
 #include "endpoint_result.hpp"
+#include "request_feed.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -13,19 +13,29 @@
 
 namespace asyncscope {
 
-enum class lesson_endpoint { sync_endpoint, async_endpoint, async_wrong };
+class worker_pool;
+
+enum class lesson_endpoint {
+  sync_endpoint,
+  async_endpoint,
+  async_wrong,
+  async_offload,
+  async_forgot_await,
+  async_cpu
+};
 
 // One request to a lesson endpoint. In logs it reads "/async-endpoint #17".
 struct request_info {
   std::string_view endpoint;
   std::uint64_t id = 0;
-  std::chrono::duration<double> sleep{};  // how long the simulated I/O takes
+  std::chrono::duration<double> sleep{};  // how long the simulated I/O (or /async-cpu's work) takes
+  request_feed* feed = nullptr;           // where the dashboard hears of it; may be null
 };
 
 // Runs one lesson endpoint where that endpoint runs: on the event loop, or on the worker pool.
 boost::asio::awaitable<endpoint_result> run_lesson_endpoint(lesson_endpoint which,
                                                             const request_info& req,
-                                                            boost::asio::io_context& worker_pool);
+                                                            worker_pool& pool);
 
 }  // namespace asyncscope
 

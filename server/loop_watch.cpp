@@ -18,8 +18,8 @@ struct loop_watch::watched_thread : loop_tracking::loop_thread_state {
   const loop_watch* watch = nullptr;
   std::atomic<std::int64_t> blocked_total_ns{0};
   // Only the watchdog reads and writes these two.
-  std::int64_t warned_block = 0;       // busy_since_ns of the block it last warned about
-  nanoseconds next_warning{0};         // how long away before the next warning about it
+  std::int64_t warned_block = 0;  // busy_since_ns of the block it last warned about
+  nanoseconds next_warning{0};    // how long away before the next warning about it
 };
 
 namespace {
@@ -70,8 +70,8 @@ void loop_watch::start() {
 void loop_watch::came_back(loop_tracking::loop_thread_state& state, nanoseconds busy) {
   auto& thread = static_cast<watched_thread&>(state);
   thread.blocked_total_ns += busy.count();
-  thread.watch->warn(fmt::format("{} was blocked {} ms by {}; it is back in the loop",
-                                 thread.name, whole_ms(busy), holder(thread)));
+  thread.watch->warn(fmt::format("{} was blocked {} ms by {}; it is back in the loop", thread.name,
+                                 whole_ms(busy), holder(thread)));
 }
 
 // Looks at every loop thread several times per threshold. The first warning comes once a thread

@@ -21,10 +21,10 @@ namespace asyncscope {
 
 // One loop thread as the dashboard and /metrics see it.
 struct loop_thread_report {
-  std::string thread;          // "loop-0"
-  double blocked_now = 0;      // seconds it has been away from the loop, if over the threshold
-  std::string blocked_by;      // "/async-wrong #7", while blocked_now > 0
-  double blocked_total = 0;    // seconds, summed over every block that crossed the threshold
+  std::string thread{};      // "loop-0"
+  double blocked_now = 0;    // seconds it has been away from the loop, if over the threshold
+  std::string blocked_by{};  // "/async-wrong #7", while blocked_now > 0
+  double blocked_total = 0;  // seconds, summed over every block that crossed the threshold
 };
 
 class loop_watch {
@@ -41,6 +41,7 @@ class loop_watch {
 
   void start();
   std::vector<loop_thread_report> report() const;
+  std::chrono::milliseconds warn_after() const { return warn_after_; }
 
  private:
   struct watched_thread;

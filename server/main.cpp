@@ -1,11 +1,13 @@
 // asyncscope-server: builds the event loop and the worker pool, listens, and shuts down cleanly.
 
 #include "awaitable_result.hpp"
+#include "dashboard.hpp"
 #include "http_session.hpp"
 #include "logging.hpp"
 #include "named_threads.hpp"
 #include "options.hpp"
 #include "process_limits.hpp"
+#include "seconds.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -72,12 +74,23 @@ int main(int argc, char* argv[]) {
   setup_logging(options.log_level);
   name_this_thread("main");
 
+  // Declared before the threads that use them, so they outlive those threads.
+  request_feed feed;
+  request_metrics metrics;
+  loop_watch loops{
+      std::chrono::milliseconds(options.block_warn_ms), [&feed](const std::string& text) {
+        feed.add({.what = feed_event::kind::warning, .at = unix_seconds_now(), .text = text});
+      }};
   named_threads event_loop{"loop", options.loop_threads};
-  named_threads worker_pool{"pool", options.pool_threads};
-  server_state server{{options.sleep, options.max_sleep},
-                      event_loop.context().get_executor(),
-                      options.loop_threads,
-                      worker_pool.context()};
+  worker_pool pool{options.pool_threads};
+  server_state server{.limits = {options.sleep, options.max_sleep},
+                      .event_loop = event_loop.context().get_executor(),
+                      .loop_threads = options.loop_threads,
+                      .pool = pool,
+                      .loops = loops,
+                      .feed = feed,
+                      .metrics = metrics};
+  dashboard live{server};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
 
   std::optional<tcp::acceptor> acceptor;
@@ -102,11 +115,15 @@ int main(int argc, char* argv[]) {
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
-  event_loop.start();
-  worker_pool.start();
+  event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
+  pool.start();
+  loops.start();
+  live.start(bound);
+  server.live = &live;
   control.run();
 
+  live.stop_and_join();
   event_loop.stop_and_join();
-  worker_pool.stop_and_join();
+  pool.stop_and_join();
   return 0;
 }

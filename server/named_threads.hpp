@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,7 +20,8 @@ class named_threads {
   named_threads& operator=(const named_threads&) = delete;
 
   boost::asio::io_context& context() { return context_; }
-  void start();
+  // Starts the threads; each calls on_start(its name), if given, before it runs the io_context.
+  void start(std::function<void(const std::string&)> on_start = {});
   void stop_and_join();
 
  private:

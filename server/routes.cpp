@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace asyncscope {
 
@@ -14,29 +16,101 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::string_view health_path = "/healthz";
-
 struct lesson_path {
   std::string_view path;
   lesson_endpoint which;
+  std::string_view duration_param = "sleep";  // the query parameter that sets its duration
 };
 
 constexpr std::array routes_to_lesson{
     lesson_path{sync_endpoint_path, lesson_endpoint::sync_endpoint},
     lesson_path{async_endpoint_path, lesson_endpoint::async_endpoint},
     lesson_path{async_wrong_path, lesson_endpoint::async_wrong},
+    lesson_path{async_offload_path, lesson_endpoint::async_offload},
+    lesson_path{async_forgot_await_path, lesson_endpoint::async_forgot_await},
+    lesson_path{async_cpu_path, lesson_endpoint::async_cpu, "work"},
 };
 
-route_error method_not_allowed(http::verb method, std::string_view path) {
+struct watch_path {
+  std::string_view path;
+  watch_route which;
+};
+
+constexpr std::array routes_to_watch{
+    watch_path{"/healthz", watch_route::health},
+    watch_path{"/metrics", watch_route::metrics},
+    watch_path{"/", watch_route::dashboard},
+    watch_path{"/events", watch_route::events},
+};
+
+constexpr std::string_view fire_path = "/fire";
+
+route_error method_not_allowed(http::verb method, std::string_view path, std::string_view allowed) {
   return {http::status::method_not_allowed, "method_not_allowed",
-          fmt::format("{} is not allowed on {}; use GET", std::string_view(http::to_string(method)),
-                      path)};
+          fmt::format("{} is not allowed on {}; use {}", std::string_view(http::to_string(method)),
+                      path, allowed),
+          path};
 }
 
-route_error bad_sleep(std::string_view given, const sleep_limits& limits) {
-  return {http::status::bad_request, "bad_sleep",
-          fmt::format("sleep must be a number of seconds from 0 to {}, got '{}'", limits.max_sleep,
-                      given)};
+route_error bad_request(std::string error, std::string detail, std::string_view path) {
+  return {http::status::bad_request, std::move(error), std::move(detail), path};
+}
+
+const lesson_path* find_lesson(std::string_view path) {
+  const auto found = std::find_if(routes_to_lesson.begin(), routes_to_lesson.end(),
+                                  [&](const lesson_path& e) { return e.path == path; });
+  return found == routes_to_lesson.end() ? nullptr : &*found;
+}
+
+// The lesson endpoint's duration from its query parameter (sleep=, or work= for /async-cpu).
+std::variant<lesson_route, route_error> lesson_call(const lesson_path& lesson,
+                                                    const boost::urls::params_view& params,
+                                                    const sleep_limits& limits) {
+  lesson_route result{lesson.which, lesson.path, limits.default_sleep};
+  const auto param = lesson.duration_param;
+  const auto code = fmt::format("bad_{}", param);
+  bool seen = false;
+  for (const auto& p : params) {
+    if (p.key != param) continue;
+    if (seen)
+      return bad_request(code, fmt::format("{} is given more than once", param), lesson.path);
+    seen = true;
+    const auto seconds = parse_seconds(p.value);
+    if (!seconds || *seconds > limits.max_sleep) {
+      return bad_request(code,
+                         fmt::format("{} must be a number of seconds from 0 to {}, got '{}'", param,
+                                     limits.max_sleep, p.value),
+                         lesson.path);
+    }
+    result.sleep = *seconds;
+  }
+  return result;
+}
+
+// POST /fire: endpoint= names a lesson endpoint, count= how many, sleep= or work= as for it.
+route fire_call(const boost::urls::params_view& params, const sleep_limits& limits) {
+  const auto endpoint = params.find("endpoint");
+  const lesson_path* lesson = endpoint == params.end() ? nullptr : find_lesson((*endpoint).value);
+  if (lesson == nullptr) {
+    return bad_request("bad_endpoint",
+                       "endpoint must be one of the lesson's paths, e.g. endpoint=/async-wrong",
+                       fire_path);
+  }
+  auto call = lesson_call(*lesson, params, limits);
+  if (auto* e = std::get_if<route_error>(&call)) return *e;
+  fire_route fire{std::get<lesson_route>(call), 1};
+  if (const auto count = params.find("count"); count != params.end()) {
+    const std::string text = (*count).value;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fire.count);
+    if (ec != std::errc{} || end != text.data() + text.size() || fire.count < 1 ||
+        fire.count > max_fire_count) {
+      return bad_request(
+          "bad_count",
+          fmt::format("count must be a whole number from 1 to {}, got '{}'", max_fire_count, text),
+          fire_path);
+    }
+  }
+  return fire;
 }
 
 }  // namespace
@@ -47,33 +121,51 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return route_error{http::status::bad_request, "bad_target",
                        fmt::format("'{}' is not a valid request target", target)};
   }
-  if (url->path() == health_path) {
-    if (method != http::verb::get) return method_not_allowed(method, health_path);
-    return health_check{};
+  const auto path = url->path();
+  if (path == fire_path) {
+    if (method != http::verb::post) return method_not_allowed(method, fire_path, "POST");
+    return fire_call(url->params(), limits);
   }
-  const auto found = std::find_if(routes_to_lesson.begin(), routes_to_lesson.end(),
-                                  [&](const lesson_path& e) { return e.path == url->path(); });
-  if (found == routes_to_lesson.end()) {
+  for (const auto& watch : routes_to_watch) {
+    if (watch.path != path) continue;
+    if (method != http::verb::get) return method_not_allowed(method, watch.path, "GET");
+    return watch.which;
+  }
+  const auto* lesson = find_lesson(path);
+  if (lesson == nullptr) {
     return route_error{
         http::status::not_found, "not_found",
-        fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong or /healthz",
-                    std::string(url->path()))};
+        fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
+                    "/async-offload, /async-forgot-await, /async-cpu, /metrics, / or /healthz",
+                    std::string(path))};
   }
-  if (method != http::verb::get) return method_not_allowed(method, found->path);
+  if (method != http::verb::get) return method_not_allowed(method, lesson->path, "GET");
+  auto call = lesson_call(*lesson, url->params(), limits);
+  if (auto* e = std::get_if<route_error>(&call)) return *e;
+  return std::get<lesson_route>(call);
+}
 
-  lesson_route result{found->which, found->path, limits.default_sleep};
-  bool seen_sleep = false;
-  for (const auto& param : url->params()) {
-    if (param.key != "sleep") continue;
-    if (seen_sleep) {
-      return route_error{http::status::bad_request, "bad_sleep", "sleep is given more than once"};
+const char* route_label(const route& r) {
+  struct label {
+    const char* operator()(const lesson_route& l) const { return l.path.data(); }
+    const char* operator()(const fire_route&) const { return fire_path.data(); }
+    const char* operator()(const route_error& e) const {
+      return e.path.empty() ? "unmatched" : e.path.data();
     }
-    seen_sleep = true;
-    const auto seconds = parse_seconds(param.value);
-    if (!seconds || *seconds > limits.max_sleep) return bad_sleep(param.value, limits);
-    result.sleep = *seconds;
-  }
-  return result;
+    const char* operator()(watch_route w) const {
+      for (const auto& watch : routes_to_watch) {
+        if (watch.which == w) return watch.path.data();
+      }
+      return "unmatched";
+    }
+  };
+  return std::visit(label{}, r);
+}
+
+std::string lesson_target(const lesson_route& lesson) {
+  const auto* path = find_lesson(lesson.path);
+  return fmt::format("{}?{}={}", lesson.path, path ? path->duration_param : "sleep",
+                     decimal_text(lesson.sleep));
 }
 
 }  // namespace asyncscope

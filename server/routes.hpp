@@ -1,6 +1,6 @@
 #pragma once
-// Which endpoint a request asks for and with what sleep: a pure function of method and target,
-// so every rule about bad input can be unit-tested without a socket.
+// Which endpoint a request asks for and with what parameters: a pure function of method and
+// target, so every rule about bad input can be unit-tested without a socket.
 
 #include "lesson.hpp"
 
@@ -13,7 +13,7 @@
 
 namespace asyncscope {
 
-// What `?sleep=` may be, from --sleep and --max-sleep.
+// What `?sleep=` (and /async-cpu's `?work=`) may be, from --sleep and --max-sleep.
 struct sleep_limits {
   double default_sleep = 0;
   double max_sleep = 0;
@@ -23,21 +23,42 @@ struct sleep_limits {
 struct lesson_route {
   lesson_endpoint which;
   std::string_view path;  // the endpoint's canonical path, e.g. "/async-endpoint"
-  double sleep = 0;
+  double sleep = 0;       // seconds of simulated I/O, or of computation for /async-cpu
 };
 
-// GET /healthz.
-struct health_check {};
+// The pages that watch the server rather than take part in the lesson.
+enum class watch_route {
+  health,     // GET /healthz
+  metrics,    // GET /metrics
+  dashboard,  // GET /
+  events,     // GET /events: the dashboard's live stream
+};
+
+// POST /fire?endpoint=/async-wrong&count=3&sleep=1: the dashboard's buttons.
+struct fire_route {
+  lesson_route lesson;  // which endpoint, and the sleep (or work) each request asks for
+  int count = 1;
+};
 
 struct route_error {
   boost::beast::http::status status;
-  std::string error;   // short code: "not_found", "bad_sleep", ...
-  std::string detail;  // one sentence for a person
+  std::string error;        // short code: "not_found", "bad_sleep", ...
+  std::string detail;       // one sentence for a person
+  std::string_view path{};  // the endpoint's path, when the path was known
 };
 
-using route = std::variant<lesson_route, health_check, route_error>;
+using route = std::variant<lesson_route, watch_route, fire_route, route_error>;
+
+// The most requests one click on the dashboard may fire.
+inline constexpr int max_fire_count = 1000;
 
 route find_route(boost::beast::http::verb method, std::string_view target,
                  const sleep_limits& limits);
+
+// The route's path for logs and metrics labels; a static string.
+const char* route_label(const route& r);
+
+// The target that asks for `lesson` with its sleep: "/async-cpu?work=0.5".
+std::string lesson_target(const lesson_route& lesson);
 
 }  // namespace asyncscope

@@ -24,7 +24,10 @@ route_error error_of(const route& r) {
 TEST(Routes, EachLessonPathFindsItsEndpointWithTheDefaultSleep) {
   for (auto [path, which] : {std::pair{"/sync-endpoint", lesson_endpoint::sync_endpoint},
                              std::pair{"/async-endpoint", lesson_endpoint::async_endpoint},
-                             std::pair{"/async-wrong", lesson_endpoint::async_wrong}}) {
+                             std::pair{"/async-wrong", lesson_endpoint::async_wrong},
+                             std::pair{"/async-offload", lesson_endpoint::async_offload},
+                             std::pair{"/async-forgot-await", lesson_endpoint::async_forgot_await},
+                             std::pair{"/async-cpu", lesson_endpoint::async_cpu}}) {
     const auto r = get(path);
     ASSERT_TRUE(std::holds_alternative<lesson_route>(r)) << path;
     EXPECT_EQ(std::get<lesson_route>(r).which, which);
@@ -39,8 +42,50 @@ TEST(Routes, SleepQueryOverridesTheDefault) {
   EXPECT_DOUBLE_EQ(std::get<lesson_route>(get("/sync-endpoint?sleep=60")).sleep, 60.0);
 }
 
-TEST(Routes, HealthzIsAHealthCheck) {
-  EXPECT_TRUE(std::holds_alternative<health_check>(get("/healthz")));
+TEST(Routes, AsyncCpuTakesWorkInsteadOfSleep) {
+  EXPECT_DOUBLE_EQ(std::get<lesson_route>(get("/async-cpu?work=0.3")).sleep, 0.3);
+  EXPECT_DOUBLE_EQ(std::get<lesson_route>(get("/async-cpu?sleep=5")).sleep, 1.0);  // ignored
+  const auto e = error_of(get("/async-cpu?work=-1"));
+  EXPECT_EQ(e.error, "bad_work");
+  EXPECT_NE(e.detail.find("work"), std::string::npos);
+}
+
+TEST(Routes, WatchPagesAreFoundByPath) {
+  EXPECT_EQ(std::get<watch_route>(get("/healthz")), watch_route::health);
+  EXPECT_EQ(std::get<watch_route>(get("/metrics")), watch_route::metrics);
+  EXPECT_EQ(std::get<watch_route>(get("/")), watch_route::dashboard);
+  EXPECT_EQ(std::get<watch_route>(get("/events")), watch_route::events);
+}
+
+TEST(Routes, FireTakesEndpointCountAndSleep) {
+  const auto r =
+      find_route(http::verb::post, "/fire?endpoint=/async-wrong&count=3&sleep=0.3", limits);
+  ASSERT_TRUE(std::holds_alternative<fire_route>(r));
+  const auto& fire = std::get<fire_route>(r);
+  EXPECT_EQ(fire.count, 3);
+  EXPECT_EQ(fire.lesson.which, lesson_endpoint::async_wrong);
+  EXPECT_DOUBLE_EQ(fire.lesson.sleep, 0.3);
+  EXPECT_EQ(lesson_target(fire.lesson), "/async-wrong?sleep=0.3");
+}
+
+TEST(Routes, FireRejectsUnknownEndpointsBadCountsAndGet) {
+  const auto fire = [](std::string_view target) {
+    return error_of(find_route(http::verb::post, target, limits));
+  };
+  EXPECT_EQ(fire("/fire?endpoint=/nope").error, "bad_endpoint");
+  EXPECT_EQ(fire("/fire?count=3").error, "bad_endpoint");
+  EXPECT_EQ(fire("/fire?endpoint=/async-endpoint&count=0").error, "bad_count");
+  EXPECT_EQ(fire("/fire?endpoint=/async-endpoint&count=1001").error, "bad_count");
+  EXPECT_EQ(fire("/fire?endpoint=/async-endpoint&count=2x").error, "bad_count");
+  EXPECT_EQ(fire("/fire?endpoint=/async-cpu&work=999").error, "bad_work");
+  EXPECT_EQ(error_of(get("/fire?endpoint=/async-wrong")).status, http::status::method_not_allowed);
+}
+
+TEST(Routes, LabelsAreTheRoutesPathsAndUnmatchedOtherwise) {
+  EXPECT_STREQ(route_label(get("/async-wrong?sleep=1")), "/async-wrong");
+  EXPECT_STREQ(route_label(get("/async-wrong?sleep=x")), "/async-wrong");
+  EXPECT_STREQ(route_label(get("/metrics")), "/metrics");
+  EXPECT_STREQ(route_label(get("/nope")), "unmatched");
 }
 
 TEST(Routes, UnknownPathIsNotFound) {

@@ -1,0 +1,52 @@
+#pragma once
+// /metrics in the Prometheus text format (version 0.0.4): what was answered, how fast, and how
+// busy the pool and the loop were.
+
+#include "loop_watch.hpp"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace asyncscope {
+
+// Upper bounds of the latency histogram's buckets, seconds: from a healthz to a long sleep.
+inline constexpr std::array latency_buckets{0.005, 0.01, 0.025, 0.05, 0.1,  0.25, 0.5,
+                                            1.0,   2.5,  5.0,   10.0, 30.0, 60.0};
+
+struct latency_histogram {
+  std::array<std::uint64_t, latency_buckets.size()> counts{};  // per bucket, not cumulative
+  std::uint64_t count = 0;
+  double sum = 0;
+};
+
+// Everything /metrics shows, at one instant.
+struct metrics_snapshot {
+  std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;  // (endpoint, status)
+  std::map<std::string, latency_histogram> latency;                    // by endpoint
+  int in_flight = 0;
+  int pool_threads = 0;
+  int pool_queued = 0;
+  int pool_busy = 0;
+  std::vector<loop_thread_report> loops;
+};
+
+// Counts answered requests; any thread may record.
+class request_metrics {
+ public:
+  void record(const std::string& endpoint, unsigned status, double seconds);
+  // The counters so far; the caller fills in the gauges.
+  metrics_snapshot snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  metrics_snapshot counted_;
+};
+
+std::string prometheus_text(const metrics_snapshot& s);
+
+}  // namespace asyncscope

@@ -1,0 +1,44 @@
+#pragma once
+// What every connection, the dashboard and /metrics share.
+
+#include "loop_watch.hpp"
+#include "metrics.hpp"
+#include "request_feed.hpp"
+#include "routes.hpp"
+#include "worker_pool.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace asyncscope {
+
+class dashboard;
+
+struct server_state {
+  sleep_limits limits;
+  boost::asio::any_io_executor event_loop;
+  int loop_threads = 1;
+  worker_pool& pool;
+  loop_watch& loops;
+  request_feed& feed;
+  request_metrics& metrics;
+  dashboard* live = nullptr;  // the dashboard's thread, once it runs
+  std::atomic<std::uint64_t> last_request_id{0};
+  std::atomic<int> requests_in_flight{0};  // read and not yet answered
+  std::atomic<bool> draining{false};       // shutting down: answer, then close
+};
+
+// The counters so far plus the gauges as they are now.
+inline metrics_snapshot current_metrics(const server_state& server) {
+  auto s = server.metrics.snapshot();
+  s.in_flight = server.requests_in_flight;
+  s.pool_threads = server.pool.size();
+  s.pool_queued = server.pool.queued();
+  s.pool_busy = server.pool.busy();
+  s.loops = server.loops.report();
+  return s;
+}
+
+}  // namespace asyncscope
