@@ -1,5 +1,6 @@
 #include "client_options.hpp"
 
+#include "export.hpp"
 #include "lesson_paths.hpp"
 #include "seconds.hpp"
 
@@ -44,6 +45,12 @@ po::options_description client_flags() {
      "give up on a request after this long")
     ("quiet,q", po::bool_switch(), "no per-response lines, only the summary")
     ("json", po::bool_switch(), "print only the summary, as one JSON object")
+    ("timeline", po::bool_switch(),
+     "after the summary, draw each request as a bar on the server thread that ran it, over time, "
+     "as wide as the terminal")
+    ("export", po::value<std::string>()->value_name("FILE"),
+     "write every request's record to FILE as CSV (.csv) or JSON Lines (.jsonl, .ndjson), or "
+     "the timeline as a picture (.svg)")
     ("help", "show this help")
     ("version", "show the version");
   // clang-format on
@@ -81,6 +88,14 @@ std::optional<std::string> check_ranges(const po::variables_map& vm) {
   if (threads < 1 || threads > 64) {
     return fmt::format("--threads must be between 1 and 64 (got {})", threads);
   }
+  if (vm["timeline"].as<bool>() && vm["json"].as<bool>()) {
+    return "--timeline cannot go with --json, which prints only one JSON object (--export "
+           "FILE.jsonl gives scripts every request)";
+  }
+  if (vm.count("export") && !export_format_of(vm["export"].as<std::string>())) {
+    return fmt::format("--export '{}' must end in {}", vm["export"].as<std::string>(),
+                       export_extensions);
+  }
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout > 0 && timeout <= max_timeout_seconds)) {
     return fmt::format("--timeout must be more than 0 and at most {} seconds (got {})",
@@ -104,6 +119,8 @@ client_options options_from(const po::variables_map& vm, std::string path) {
   options.timeout_seconds = vm["timeout"].as<double>();
   options.quiet = vm["quiet"].as<bool>();
   options.json = vm["json"].as<bool>();
+  options.timeline = vm["timeline"].as<bool>();
+  if (vm.count("export")) options.export_path = vm["export"].as<std::string>();
   return options;
 }
 
@@ -173,8 +190,22 @@ std::string client_help_text() {
           "  asyncscope-client -e sync-endpoint -c 50 --sleep 0.5\n"
           "      50 blocking handlers on the 40-thread pool: two waves\n"
           "  asyncscope-client -e async-wrong -c 5 -q\n"
-          "      a blocking call on the loop thread: five sleeps, one after another\n\n"
-          "Exit status: 0 all succeeded, 1 some failed, 2 bad usage, 3 could not connect.\n";
+          "      a blocking call on the loop thread: five sleeps, one after another\n"
+          "  asyncscope-client -e async-wrong -c 5 -q --timeline\n"
+          "      the same, drawn: five bars end to end in one row for loop-0\n"
+          "  asyncscope-client -e sync-endpoint -c 50 --export sync.csv\n"
+          "      one row per request (client send and receive times, server start and finish,\n"
+          "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n\n"
+          "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
+          "on a terminal without NO_COLOR. --export creates or replaces FILE before the first\n"
+          "request is sent, so a path that cannot be written stops the run at once (exit 2); if\n"
+          "writing fails after the run, the summary is still printed, then the error (exit 2).\n\n"
+          "A request that times out, is reset, cut short or answered with something that is not\n"
+          "HTTP counts as failed, with its reason in the summary (failures). More requests than\n"
+          "free file descriptors wait for one: they are paced, not failed. Ctrl-C stops the run\n"
+          "and prints the summary of what finished (exit 130).\n\n"
+          "Exit status: 0 all succeeded, 1 some failed, 2 bad usage or --export could not be\n"
+          "written, 3 could not connect, 130 interrupted.\n";
   return text.str();
 }
 

@@ -18,6 +18,8 @@ struct client_options {
   double timeout_seconds = 120;        // per request: connect, write and read
   bool quiet = false;                  // no "Response i:" lines
   bool json = false;                   // only the summary, as one JSON object
+  bool timeline = false;               // draw each request on its server thread after the summary
+  std::optional<std::string> export_path{};  // write every request's record (or the picture) here
 
   // The request target: the path plus "?sleep=..." when asked for.
   std::string target() const;

@@ -1,6 +1,7 @@
 #include "load.hpp"
 
 #include "awaitable_result.hpp"
+#include "seconds.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
@@ -15,6 +16,7 @@
 #include <exception>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 namespace asyncscope {
 
@@ -69,6 +71,7 @@ struct load_run {
   steady_clock::time_point start;
   std::vector<request_record>& records;
   std::atomic<std::size_t> next_index = 0;  // the next request a worker takes
+  std::atomic<std::size_t> paced = 0;       // connects that waited for a free file descriptor
 
   double seconds_since_start() const {
     return std::chrono::duration<double>(steady_clock::now() - start).count();
@@ -94,17 +97,47 @@ std::string failure_reason(const beast::error_code& ec) {
   return ec.message();
 }
 
+// The process (or the system) has no file descriptor left for another socket.
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == beast::errc::too_many_files_open_in_system;
+}
+
+// Tries the server's addresses in turn, as asio::async_connect does with a resolver's results,
+// but keeps "no file descriptor free" apart from the other errors (the range version reports it
+// as a cancellation).
+asio::awaitable<beast::error_code> connect_any(beast::tcp_stream& stream,
+                                               const tcp::resolver::results_type& server) {
+  beast::error_code error = asio::error::host_not_found;
+  for (const auto& entry : server) {
+    beast::error_code ignored;
+    stream.socket().close(ignored);  // a failed attempt's socket is not reused
+    std::tie(error) = co_await stream.async_connect(entry.endpoint(), as_result);
+    if (!error || out_of_descriptors(error) || error == beast::error::timeout) break;
+  }
+  co_return error;
+}
+
 // Opens this request's own connection, holding a connect slot only while the handshake runs.
-// The request's deadline starts here, so time spent waiting for a slot does not count.
+// The request's deadline starts here, so time spent waiting for a slot does not count. With no
+// file descriptor free, it waits for other requests to close theirs: more requests than
+// descriptors are paced, not failed.
 asio::awaitable<void> connect_to_server(load_run& run, connect_slots& slots,
                                         beast::tcp_stream& stream, request_record& record) {
-  co_await slots.acquire();
-  record.sent_at = run.seconds_since_start();
-  stream.expires_after(run.timeout);
-  const auto [error, endpoint] = co_await stream.async_connect(run.server, as_result);
-  slots.release();
-  if (error) throw beast::system_error(error);
-  record.connected = true;
+  for (;;) {
+    co_await slots.acquire();
+    record.sent_at = run.seconds_since_start();
+    stream.expires_after(run.timeout);
+    const auto error = co_await connect_any(stream, run.server);
+    slots.release();
+    if (!out_of_descriptors(error)) {
+      if (error) throw beast::system_error(error);
+      record.connected = true;
+      co_return;
+    }
+    ++run.paced;
+    asio::steady_timer pause{co_await asio::this_coro::executor, std::chrono::milliseconds(5)};
+    co_await pause.async_wait(as_result);
+  }
 }
 
 // Once the whole answer is in, the connection is dropped with a reset (linger 0) instead of the
@@ -160,6 +193,7 @@ class client_loop {
     }
   }
   void run() { io_.run(); }
+  void stop() { io_.stop(); }  // from any thread; requests in flight are abandoned
 
  private:
   asio::io_context io_{1};
@@ -197,7 +231,7 @@ std::vector<request_record> numbered_records(int count) {
 
 }  // namespace
 
-std::vector<request_record> run_load(const client_options& options) {
+load_result run_load(const client_options& options) {
   auto records = numbered_records(options.count);
 
   asio::io_context resolver_context;
@@ -206,14 +240,17 @@ std::vector<request_record> run_load(const client_options& options) {
                     .resolve(options.host, std::to_string(options.port), resolve_error);
   if (resolve_error) {
     for (auto& record : records) record.error = cannot_resolve_host;
-    return records;
+    return {.started_at = unix_seconds_now(), .records = std::move(records)};
   }
 
+  // The run's zero on both clocks, read together so that client and server times line up.
+  const auto start = steady_clock::now();
+  const double started_at = unix_seconds_now();
   load_run run{.server = std::move(server),
                .request = make_request(options),
                .timeout = std::chrono::duration_cast<steady_clock::duration>(
                    std::chrono::duration<double>(options.timeout_seconds)),
-               .start = steady_clock::now(),
+               .start = start,
                .records = records};
   std::vector<std::unique_ptr<client_loop>> loops;
   for (int t = 0; t < options.threads; ++t) {  // the workers, shared out evenly
@@ -221,12 +258,36 @@ std::vector<request_record> run_load(const client_options& options) {
         options.concurrency / options.threads + (t < options.concurrency % options.threads ? 1 : 0);
     loops.push_back(std::make_unique<client_loop>(run, workers));
   }
+  // Ctrl-C (or SIGTERM) stops every client thread; what finished is still summed up.
+  asio::io_context control;
+  asio::signal_set interrupt{control, SIGINT, SIGTERM};
+  bool interrupted = false;
+  interrupt.async_wait([&](const beast::error_code& ec, int) {
+    if (ec) return;
+    interrupted = true;
+    for (auto& loop : loops) loop->stop();
+  });
+  std::atomic<std::size_t> running = loops.size();
   std::vector<std::jthread> threads;
-  for (auto& loop : loops) threads.emplace_back([&loop] { loop->run(); });
+  for (auto& loop : loops) {
+    threads.emplace_back([&] {
+      loop->run();
+      if (--running == 0) asio::post(control, [&] { interrupt.cancel(); });
+    });
+  }
+  control.run();
   threads.clear();  // joins
 
-  for (auto& record : records) record.result = read_endpoint_result(record.body);
-  return records;
+  for (auto& record : records) {
+    if (interrupted && record.error.empty() && record.status == 0) {
+      record.error = record.connected ? "interrupted" : "not sent (interrupted)";
+    }
+    record.result = read_endpoint_result(record.body);
+  }
+  return {.started_at = started_at,
+          .records = std::move(records),
+          .interrupted = interrupted,
+          .paced_connects = run.paced};
 }
 
 }  // namespace asyncscope

@@ -28,8 +28,18 @@ struct request_record {
 // The error every record gets when the host name does not resolve: nothing was tried.
 inline constexpr std::string_view cannot_resolve_host = "cannot resolve host";
 
+// One run: what happened to each request, and where the run's clock sits on the wall clock.
+struct load_result {
+  // Unix epoch seconds at the run's start (sent_at 0): started_at + sent_at puts a client time
+  // on the same axis as the server's started_at and finished_at.
+  double started_at = 0;
+  std::vector<request_record> records{};  // one per request, in index order
+  bool interrupted = false;               // Ctrl-C or SIGTERM stopped the run
+  std::size_t paced_connects = 0;         // connects that waited for a free file descriptor
+};
+
 // Sends options.count requests, options.concurrency at a time, and returns one record per
 // request in index order. Never throws for network trouble: that is written into the records.
-std::vector<request_record> run_load(const client_options& options);
+load_result run_load(const client_options& options);
 
 }  // namespace asyncscope

@@ -2,18 +2,30 @@
 // what the answers reveal about where and when the server ran them.
 
 #include "client_options.hpp"
+#include "export.hpp"
 #include "load.hpp"
 #include "process_limits.hpp"
 #include "summary.hpp"
+#include "terminal.hpp"
+#include "timeline.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 
 namespace {
 
-enum exit_code { all_succeeded = 0, some_failed = 1, bad_usage = 2, could_not_connect = 3 };
+enum exit_code {
+  all_succeeded = 0,
+  some_failed = 1,
+  bad_usage = 2,
+  could_not_connect = 3,
+  interrupted = 130  // 128 + SIGINT, as shells report a Ctrl-C
+};
 
 // Says where the client tried and how to start a server there.
 void explain_no_connection(const asyncscope::client_options& options,
@@ -28,6 +40,28 @@ void explain_no_connection(const asyncscope::client_options& options,
              "asyncscope-client: could not connect to {}:{} ({}). Is the server running? Start it "
              "with: asyncscope-server {}--port {}\n",
              options.host, options.port, first.error, host_flag, options.port);
+}
+
+// Creates the --export file before the first request: a path that cannot be written should
+// not cost a whole run (fifty blocked requests take fifty seconds) before it is reported.
+bool open_export_file(const std::string& path, std::ofstream& file) {
+  file.open(path, std::ios::binary | std::ios::trunc);
+  if (file) return true;
+  fmt::print(stderr, "asyncscope-client: cannot write --export file '{}': {}\n", path,
+             std::strerror(errno));
+  return false;
+}
+
+// Writes what --export asked for into the file opened before the run; says so if it failed.
+bool write_export(const asyncscope::client_options& options, const asyncscope::load_result& run,
+                  const asyncscope::summary& summary, std::ofstream& file) {
+  const auto format = asyncscope::export_format_of(*options.export_path);
+  file << asyncscope::export_text(*format, run, summary);
+  file.close();
+  if (file) return true;
+  fmt::print(stderr, "asyncscope-client: writing --export file '{}' failed: {}\n",
+             *options.export_path, std::strerror(errno));
+  return false;
 }
 
 }  // namespace
@@ -49,12 +83,18 @@ int main(int argc, char* argv[]) {
       break;
   }
   const auto& options = command_line.options;
+  std::ofstream export_file;
+  if (options.export_path && !open_export_file(*options.export_path, export_file)) {
+    return bad_usage;
+  }
 
   asyncscope::raise_open_file_limit();
-  const auto records = asyncscope::run_load(options);
+  const auto run = asyncscope::run_load(options);
+  const auto& records = run.records;
   const auto summary = asyncscope::summarize(options, records);
-  const bool none_connected = std::none_of(records.begin(), records.end(),
-                                           [](const auto& record) { return record.connected; });
+  const bool none_connected =
+      !run.interrupted && std::none_of(records.begin(), records.end(),
+                                       [](const auto& record) { return record.connected; });
 
   if (options.json) {
     fmt::print("{}\n", asyncscope::summary_json(summary));
@@ -64,6 +104,22 @@ int main(int argc, char* argv[]) {
       fmt::print("\n");
     }
     fmt::print("{}", asyncscope::summary_text(summary));
+    if (options.timeline) {
+      fmt::print("\n{}", asyncscope::timeline_text(asyncscope::build_timeline(run),
+                                                   asyncscope::terminal_columns(),
+                                                   asyncscope::colour_wanted()));
+    }
+  }
+  if (options.export_path && !write_export(options, run, summary, export_file)) return bad_usage;
+  if (run.paced_connects > 0 && !options.json) {
+    fmt::print(stderr,
+               "asyncscope-client: {} connects waited for a free file descriptor (open-file limit "
+               "{}); the requests were paced, not failed\n",
+               run.paced_connects, asyncscope::open_file_limit());
+  }
+  if (run.interrupted) {
+    fmt::print(stderr, "asyncscope-client: interrupted; the summary covers what finished\n");
+    return interrupted;
   }
 
   if (none_connected) {

@@ -12,4 +12,10 @@ void raise_open_file_limit() {
   }
 }
 
+long open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+  return static_cast<long>(limit.rlim_cur);
+}
+
 }  // namespace asyncscope

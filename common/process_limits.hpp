@@ -6,4 +6,7 @@ namespace asyncscope {
 // raises the soft limit to the hard limit, as far as the system allows.
 void raise_open_file_limit();
 
+// The soft limit on open file descriptors now.
+long open_file_limit();
+
 }  // namespace asyncscope

@@ -40,3 +40,6 @@ jq -r --arg s "$sleep_s" --arg srv "$server_peak_kib" --arg cli "$client_peak_ki
   "server threads:  \(.server_threads | tojson)   max overlap \(.max_overlap)",
   "peak RSS:        server \($srv | tonumber / 1024 | round) MiB, client \($cli | tonumber / 1024 | round) MiB",
   "verdict:         \(.verdict)"' <<<"$summary"
+warnings=$(grep -c "WARN loop-" "$log" || true)
+echo "blocked-loop warnings: $warnings (the detector, at --block-warn-ms 100; async load should give 0)"
+grep "WARN loop-" "$log" | head -3 || true

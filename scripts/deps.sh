@@ -9,6 +9,7 @@ asyncscope_packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev googletest
   jq bc procps time
+  python3-prometheus-client
 )
 
 is_installed() {

@@ -5,6 +5,7 @@
 #include "dashboard_page.hpp"
 #include "json_text.hpp"
 #include "lesson.hpp"
+#include "seconds.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -30,10 +31,9 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t header_limit = 8 * 1024;
-constexpr std::size_t body_limit = 64 * 1024;
-constexpr auto read_timeout = std::chrono::seconds(10);
-constexpr auto write_timeout = std::chrono::seconds(30);
+// Connections over --max-connections that may wait for their 503 at once; past this, they are
+// closed without one, so that a flood cannot use up the file descriptors.
+constexpr int max_turning_away = 1'000;
 
 using response = http::response<http::string_body>;
 
@@ -61,15 +61,25 @@ response error_response(const route_error& e) {
   return res;
 }
 
+// 503 with Retry-After: the server is fine, but full; try again in a second.
+response busy_response(std::string error, std::string detail) {
+  auto res =
+      error_response({http::status::service_unavailable, std::move(error), std::move(detail)});
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
 // The answer to a request the parser gave up on; the connection closes after it.
-response unreadable_request_response(beast::error_code ec) {
+response unreadable_request_response(beast::error_code ec, const http_limits& limits) {
   if (ec == http::error::header_limit) {
     return error_response({http::status::request_header_fields_too_large, "headers_too_large",
-                           fmt::format("request headers exceed {} bytes", header_limit)});
+                           fmt::format("request headers exceed {} bytes (--max-header-bytes)",
+                                       limits.max_header_bytes)});
   }
   if (ec == http::error::body_limit) {
-    return error_response({http::status::payload_too_large, "body_too_large",
-                           fmt::format("request body exceeds {} bytes", body_limit)});
+    return error_response(
+        {http::status::payload_too_large, "body_too_large",
+         fmt::format("request body exceeds {} bytes (--max-body-bytes)", limits.max_body_bytes)});
   }
   return error_response({http::status::bad_request, "bad_request",
                          fmt::format("could not read the HTTP request: {}", ec.message())});
@@ -109,6 +119,15 @@ awaitable<response> handle_request(const http::request<http::string_body>& req, 
                             {{"fired", fire->count}, {"endpoint", fire->lesson.path}});
   }
   const auto& lesson = std::get<lesson_route>(found);
+  if (runs_on_worker_pool(lesson.which) && server.pool.full(server.http.max_pool_queue)) {
+    spdlog::info("{} #{} -> 503: {} jobs already wait for the worker pool (--max-pool-queue)",
+                 lesson.path, request_id, server.pool.queued());
+    co_return busy_response(
+        "pool_queue_full",
+        fmt::format("all {} worker pool threads are busy and {} jobs are waiting "
+                    "(--max-pool-queue); try again shortly",
+                    server.pool.size(), server.pool.queued()));
+  }
   const request_info info{lesson.path, request_id, std::chrono::duration<double>(lesson.sleep),
                           &server.feed};
   const auto result = co_await run_lesson_endpoint(lesson.which, info, server.pool);
@@ -150,34 +169,104 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::stri
   server.metrics.record(route_label(found), res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.draining);
-  stream.expires_after(write_timeout);
+  stream.expires_after(server.http.write_timeout);
   const auto [write_error, _] = co_await http::async_write(stream, res, as_result);
   loop_tracking::set_current_request({});
   co_return !write_error && res.keep_alive();
 }
 
+// Counts a connection as open for as long as its coroutine lives.
+class open_connection {
+ public:
+  explicit open_connection(server_state& server) : server_(&server) { ++server_->open_connections; }
+  ~open_connection() { --server_->open_connections; }
+  open_connection(const open_connection&) = delete;
+  open_connection& operator=(const open_connection&) = delete;
+
+ private:
+  server_state* server_;
+};
+
+// "127.0.0.1:51234", for log lines about a connection.
+std::string peer_of(const beast::tcp_stream& stream) {
+  beast::error_code ec;
+  const auto peer = stream.socket().remote_endpoint(ec);
+  return ec ? "a client that left" : fmt::format("{}:{}", peer.address().to_string(), peer.port());
+}
+
+// On a kept-alive connection, waits (at most --keep-alive-timeout) for the next request to
+// begin. False when the client stayed idle or left.
+awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    const http_limits& limits) {
+  if (buffer.size() > 0) co_return true;  // already here, pipelined
+  stream.expires_after(limits.keep_alive_timeout);
+  const auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_result);
+  buffer.commit(n);
+  co_return !ec;
+}
+
+// Tells the client why its request could not be read, when it sent something readable enough
+// to be told; a request that did not arrive in time is only logged.
+awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
+                                  const http::request_parser<http::string_body>& parser,
+                                  beast::error_code read_error, server_state& server) {
+  if (read_error == beast::error::timeout) {
+    spdlog::info("{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
+                 decimal_text(std::chrono::duration<double>(server.http.read_timeout).count()));
+    co_return;
+  }
+  if (!parser.got_some()) co_return;  // closed before sending anything
+  stream.expires_after(server.http.write_timeout);
+  auto res = unreadable_request_response(read_error, server.http);
+  res.keep_alive(false);
+  spdlog::info("unreadable request #{} -> {}: {}", ++server.last_request_id, res.result_int(),
+               read_error.message());
+  co_await http::async_write(stream, res, as_result);
+}
+
 // One connection: read a request, answer it, and again while the client keeps it alive.
 awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
+  const open_connection counted{server};
   beast::flat_buffer buffer;
-  for (;;) {
+  for (bool first = true;; first = false) {
+    if (!first && !co_await next_request_begins(stream, buffer, server.http)) co_return;
     http::request_parser<http::string_body> parser;
-    parser.header_limit(header_limit);
-    parser.body_limit(body_limit);
-    stream.expires_after(read_timeout);
+    parser.header_limit(server.http.max_header_bytes);
+    parser.body_limit(server.http.max_body_bytes);
+    stream.expires_after(server.http.read_timeout);
     const auto [read_error, _] = co_await http::async_read(stream, buffer, parser, as_result);
     if (read_error) {
-      if (parser.got_some() && read_error != beast::error::timeout) {
-        stream.expires_after(write_timeout);
-        auto res = unreadable_request_response(read_error);
-        res.keep_alive(false);
-        spdlog::info("unreadable request #{} -> {}: {}", ++server.last_request_id, res.result_int(),
-                     read_error.message());
-        co_await http::async_write(stream, res, as_result);
-      }
+      co_await refuse_unreadable(stream, parser, read_error, server);
       co_return;
     }
     if (!co_await answer(stream, parser.get(), server)) co_return;
   }
+}
+
+// A connection over --max-connections: its request is read (briefly) and answered 503, so the
+// client learns why instead of seeing a reset.
+awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
+  static std::atomic<int> turning_away{0};
+  if (++turning_away > max_turning_away) {
+    --turning_away;
+    co_return;  // closed at once
+  }
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(server.http.max_header_bytes);
+  parser.eager(false);
+  stream.expires_after(std::chrono::seconds(1));
+  co_await http::async_read_header(stream, buffer, parser, as_result);
+  auto res = busy_response(
+      "too_many_connections",
+      fmt::format("the server already has {} connections open (--max-connections); try again "
+                  "shortly",
+                  server.http.max_connections));
+  res.keep_alive(false);
+  co_await http::async_write(stream, res, as_result);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  --turning_away;
 }
 
 // Where a connection's coroutine runs. With several loop threads it needs a strand, so that its
@@ -187,11 +276,27 @@ asio::any_io_executor connection_executor(const server_state& server) {
   return asio::make_strand(server.event_loop);
 }
 
-// Gives an accepted connection its own coroutine.
+// Gives an accepted connection its own coroutine, or turns it away when the server is full.
 void start_session(tcp::socket socket, server_state& server) {
   const auto executor = socket.get_executor();
-  asio::co_spawn(executor, http_session(beast::tcp_stream(std::move(socket)), server),
-                 asio::detached);
+  const bool full = server.open_connections >= server.http.max_connections;
+  if (full != server.at_connection_cap.exchange(full)) {
+    if (full) {
+      spdlog::warn(
+          "WARN {} connections open (--max-connections): new ones get 503 until some close",
+          server.http.max_connections);
+    } else {
+      spdlog::info("below --max-connections again; {} connections were turned away so far",
+                   server.turned_away.load());
+    }
+  }
+  beast::tcp_stream stream{std::move(socket)};
+  if (full) {
+    ++server.turned_away;
+    asio::co_spawn(executor, turn_away(std::move(stream), server), asio::detached);
+    return;
+  }
+  asio::co_spawn(executor, http_session(std::move(stream), server), asio::detached);
 }
 
 }  // namespace

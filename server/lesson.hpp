@@ -24,6 +24,11 @@ enum class lesson_endpoint {
   async_cpu
 };
 
+// The endpoints whose blocking work takes a worker pool thread.
+constexpr bool runs_on_worker_pool(lesson_endpoint which) {
+  return which == lesson_endpoint::sync_endpoint || which == lesson_endpoint::async_offload;
+}
+
 // One request to a lesson endpoint. In logs it reads "/async-endpoint #17".
 struct request_info {
   std::string_view endpoint;

@@ -84,6 +84,7 @@ int main(int argc, char* argv[]) {
   named_threads event_loop{"loop", options.loop_threads};
   worker_pool pool{options.pool_threads};
   server_state server{.limits = {options.sleep, options.max_sleep},
+                      .http = options.http,
                       .event_loop = event_loop.context().get_executor(),
                       .loop_threads = options.loop_threads,
                       .pool = pool,
@@ -108,6 +109,11 @@ int main(int argc, char* argv[]) {
   const auto bound = acceptor->local_endpoint();
   spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
                ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
+  if (bound.address().is_unspecified()) {
+    spdlog::warn(
+        "WARN listening on every network interface: anyone who can reach this machine can send "
+        "requests (use --host 127.0.0.1 to keep it to this machine)");
+  }
   const auto address = bound.address().to_string();
   fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
              bound.port());

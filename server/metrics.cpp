@@ -77,6 +77,11 @@ std::string prometheus_text(const metrics_snapshot& s) {
 
   family(out, "asyncscope_requests_in_flight", "gauge", "Requests read and not yet answered.");
   fmt::format_to(line, "asyncscope_requests_in_flight {}\n", s.in_flight);
+  family(out, "asyncscope_connections_open", "gauge", "Client connections open now.");
+  fmt::format_to(line, "asyncscope_connections_open {}\n", s.open_connections);
+  family(out, "asyncscope_connections_turned_away_total", "counter",
+         "Connections answered 503 and closed because --max-connections were open.");
+  fmt::format_to(line, "asyncscope_connections_turned_away_total {}\n", s.turned_away);
   family(out, "asyncscope_pool_threads", "gauge", "Threads in the worker pool.");
   fmt::format_to(line, "asyncscope_pool_threads {}\n", s.pool_threads);
   family(out, "asyncscope_pool_queue_depth", "gauge",

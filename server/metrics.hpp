@@ -29,6 +29,8 @@ struct metrics_snapshot {
   std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;  // (endpoint, status)
   std::map<std::string, latency_histogram> latency;                    // by endpoint
   int in_flight = 0;
+  int open_connections = 0;
+  std::uint64_t turned_away = 0;
   int pool_threads = 0;
   int pool_queued = 0;
   int pool_busy = 0;

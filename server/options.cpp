@@ -6,7 +6,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
+#include <cmath>
 #include <sstream>
+#include <tuple>
 
 namespace asyncscope {
 
@@ -42,9 +44,15 @@ Then, in another terminal:
   asyncscope-client -e async-endpoint -c 50)";
 
 struct raw_flags {
-  std::string host, sleep, max_sleep, log_level;
+  std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout;
   int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
+  int max_connections = 0, max_pool_queue = 0;
+  std::size_t max_header_bytes = 0, max_body_bytes = 0;
 };
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  return decimal_text(std::chrono::duration<double>(ms).count());
+}
 
 // One description serves the parser and --help; defaults come from server_options.
 po::options_description describe(raw_flags& raw) {
@@ -64,6 +72,19 @@ po::options_description describe(raw_flags& raw) {
      "largest ?sleep= a request may ask for, seconds")
     ("block-warn-ms", po::value(&raw.block_warn_ms)->default_value(defaults.block_warn_ms),
      "warn while a loop thread has been away from the loop this long, ms (asyncio's: 100)")
+    ("read-timeout", po::value(&raw.read_timeout)->default_value(seconds_text(defaults.http.read_timeout)),
+     "seconds a client has to send a whole request (header and body); slower ones are cut")
+    ("keep-alive-timeout",
+     po::value(&raw.keep_alive_timeout)->default_value(seconds_text(defaults.http.keep_alive_timeout)),
+     "seconds an idle kept-alive connection stays open between requests")
+    ("max-header-bytes", po::value(&raw.max_header_bytes)->default_value(defaults.http.max_header_bytes),
+     "largest request header; beyond it: 431")
+    ("max-body-bytes", po::value(&raw.max_body_bytes)->default_value(defaults.http.max_body_bytes),
+     "largest request body; beyond it: 413")
+    ("max-connections", po::value(&raw.max_connections)->default_value(defaults.http.max_connections),
+     "most client connections open at once; beyond it: 503 and close")
+    ("max-pool-queue", po::value(&raw.max_pool_queue)->default_value(defaults.http.max_pool_queue),
+     "most jobs waiting for a worker pool thread; beyond it: 503 with Retry-After")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
     ("help,h", "show this help and exit")
@@ -102,6 +123,36 @@ parsed_server_options validate(const raw_flags& raw) {
         fmt::format("--block-warn-ms must be from 1 to 3600000, got {}", raw.block_warn_ms));
   }
   o.block_warn_ms = raw.block_warn_ms;
+  for (const auto& [flag, text, out] :
+       {std::tuple{"--read-timeout", &raw.read_timeout, &o.http.read_timeout},
+        std::tuple{"--keep-alive-timeout", &raw.keep_alive_timeout, &o.http.keep_alive_timeout}}) {
+    const auto seconds = parse_seconds(*text);
+    if (!seconds || *seconds < 0.001 || *seconds > 86'400) {
+      return bad_flag(
+          fmt::format("{} must be a number of seconds from 0.001 to 86400, got '{}'", flag, *text));
+    }
+    *out = std::chrono::milliseconds(std::llround(*seconds * 1000));
+  }
+  if (raw.max_header_bytes < 256 || raw.max_header_bytes > 1024 * 1024) {
+    return bad_flag(fmt::format("--max-header-bytes must be from 256 to 1048576, got {}",
+                                raw.max_header_bytes));
+  }
+  o.http.max_header_bytes = raw.max_header_bytes;
+  if (raw.max_body_bytes > 64 * 1024 * 1024) {
+    return bad_flag(
+        fmt::format("--max-body-bytes must be at most 67108864, got {}", raw.max_body_bytes));
+  }
+  o.http.max_body_bytes = raw.max_body_bytes;
+  if (raw.max_connections < 1 || raw.max_connections > 1'000'000) {
+    return bad_flag(
+        fmt::format("--max-connections must be from 1 to 1000000, got {}", raw.max_connections));
+  }
+  o.http.max_connections = raw.max_connections;
+  if (raw.max_pool_queue < 0 || raw.max_pool_queue > 1'000'000) {
+    return bad_flag(
+        fmt::format("--max-pool-queue must be from 0 to 1000000, got {}", raw.max_pool_queue));
+  }
+  o.http.max_pool_queue = raw.max_pool_queue;
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0) {
     return bad_flag(

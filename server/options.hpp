@@ -1,6 +1,8 @@
 #pragma once
 // The server's flags, as DESIGN.md lists them, and their validation.
 
+#include "http_limits.hpp"
+
 #include <spdlog/common.h>
 
 #include <optional>
@@ -15,7 +17,8 @@ struct server_options {
   int pool_threads = 40;  // FastAPI's (AnyIO's) default thread limit
   double sleep = 1.0;
   double max_sleep = 60.0;
-  int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
+  int block_warn_ms = 100;
+  http_limits http;  // asyncio's debug-mode threshold for a slow callback
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // What every connection, the dashboard and /metrics share.
 
+#include "http_limits.hpp"
 #include "loop_watch.hpp"
 #include "metrics.hpp"
 #include "request_feed.hpp"
@@ -10,6 +11,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace asyncscope {
@@ -18,6 +21,7 @@ class dashboard;
 
 struct server_state {
   sleep_limits limits;
+  http_limits http;
   boost::asio::any_io_executor event_loop;
   int loop_threads = 1;
   worker_pool& pool;
@@ -27,13 +31,18 @@ struct server_state {
   dashboard* live = nullptr;  // the dashboard's thread, once it runs
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered
-  std::atomic<bool> draining{false};       // shutting down: answer, then close
+  std::atomic<int> open_connections{0};
+  std::atomic<std::uint64_t> turned_away{0};  // connections refused at --max-connections
+  std::atomic<bool> at_connection_cap{false};
+  std::atomic<bool> draining{false};  // shutting down: answer, then close
 };
 
 // The counters so far plus the gauges as they are now.
 inline metrics_snapshot current_metrics(const server_state& server) {
   auto s = server.metrics.snapshot();
   s.in_flight = server.requests_in_flight;
+  s.open_connections = server.open_connections;
+  s.turned_away = server.turned_away;
   s.pool_threads = server.pool.size();
   s.pool_queued = server.pool.queued();
   s.pool_busy = server.pool.busy();

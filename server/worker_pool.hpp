@@ -39,6 +39,8 @@ class worker_pool {
   int size() const { return size_; }
   int queued() const { return queued_; }  // waiting for a free thread
   int busy() const { return busy_; }      // running blocking work now
+  // Whether one more job would find every thread busy and `max_waiting` jobs already waiting.
+  bool full(int max_waiting) const { return queued_ + busy_ >= size_ + max_waiting; }
 
  private:
   // Moves one job from queued to busy while it runs.

@@ -78,6 +78,30 @@ TEST(ClientOptions, EveryFlagIsRead) {
   EXPECT_TRUE(o.json);
 }
 
+TEST(ClientOptions, TimelineAndExportAreReadAndOffByDefault) {
+  const auto defaults = parse({"-e", "async-endpoint"}).options;
+  EXPECT_FALSE(defaults.timeline);
+  EXPECT_FALSE(defaults.export_path.has_value());
+  const auto parsed = parse({"-e", "async-endpoint", "--timeline", "--export", "out/runs.CSV"});
+  ASSERT_EQ(parsed.what, action::run) << parsed.error;
+  EXPECT_TRUE(parsed.options.timeline);
+  EXPECT_EQ(parsed.options.export_path, "out/runs.CSV");
+}
+
+TEST(ClientOptions, ExportToAnUnknownExtensionIsRejectedListingTheAcceptedOnes) {
+  const auto error = rejection({"-e", "async-endpoint", "--export", "runs.json"});
+  EXPECT_NE(error.find("--export 'runs.json'"), std::string::npos) << error;
+  EXPECT_NE(error.find(".csv, .jsonl, .ndjson or .svg"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
+TEST(ClientOptions, TimelineDoesNotGoWithJson) {
+  const auto error = rejection({"-e", "async-endpoint", "--timeline", "--json"});
+  EXPECT_NE(error.find("--timeline"), std::string::npos) << error;
+  EXPECT_NE(error.find("--json"), std::string::npos) << error;
+  EXPECT_EQ(parse({"-e", "async-endpoint", "--json", "--export", "runs.jsonl"}).what, action::run);
+}
+
 TEST(ClientOptions, CountBelowOneIsRejected) {
   EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "0"}).find("--count"), std::string::npos);
   EXPECT_NE(rejection({"-e", "async-endpoint", "-c", "-3"}).find("--count"), std::string::npos);
@@ -177,9 +201,13 @@ TEST(ClientOptions, HelpAndVersionNeedNoEndpoint) {
 
 TEST(ClientOptions, HelpTeachesEveryFlagWithExamples) {
   const auto help = client_help_text();
-  for (const char* flag : {"--endpoint", "--count", "--host", "--port", "--sleep", "--concurrency",
-                           "--timeout", "--quiet", "--json", "--help", "--version"}) {
+  for (const char* flag :
+       {"--endpoint", "--count", "--host", "--port", "--sleep", "--concurrency", "--timeout",
+        "--quiet", "--json", "--timeline", "--export", "--help", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("asyncscope-client -e async-endpoint -c 50"), std::string::npos);
+  EXPECT_NE(help.find("asyncscope-client -e async-wrong -c 5 -q --timeline"), std::string::npos);
+  EXPECT_NE(help.find("asyncscope-client -e sync-endpoint -c 50 --export sync.csv"),
+            std::string::npos);
 }
