@@ -12,11 +12,40 @@ asyncscope_packages=(
   python3-prometheus-client
 )
 
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 install_dependencies() {
   local missing=()
   for pkg in "${asyncscope_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    is_installed "$pkg" || missing+=("$pkg")
   done
+  apt_install "${missing[@]}"
+}
+
+# Only the browser test needs these: Debian's chromium and the page's font, node and npm (a machine that already
+# has node from elsewhere, with its own npm, keeps it), and playwright-core from the npm
+# registry, pinned in tests/browser/package-lock.json. demo.sh does not install them.
+install_browser_test_dependencies() {
+  local missing=()
+  for pkg in chromium fonts-dejavu-core; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  apt_install "${missing[@]}"
+  local browser_tests="$asyncscope_root/tests/browser"
+  if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
+    [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
+    echo "asyncscope: installing playwright-core for the browser test (npm ci)" >&2
+    (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
+# apt-get install, as root or through sudo, of the packages named (none: nothing to do).
+apt_install() {
+  local missing=("$@")
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
   fi

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
 install_dependencies
+install_browser_test_dependencies
 echo "asyncscope: building (Debug)..." >&2
 build_dir=$(build_asyncscope Debug)
 cd "$build_dir"
