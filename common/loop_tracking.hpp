@@ -97,6 +97,9 @@ class completion {
 
 // The macros Asio expects from a custom handler tracking header. Only the tracked handler's
 // base class and the completion do anything; the rest are Asio's debugging aids, unused here.
+// (Without BOOST_ASIO_CUSTOM_HANDLER_TRACKING, as in a build that measures what tracking costs,
+// Asio defines its own empty ones and the detector sees nothing.)
+#if defined(BOOST_ASIO_CUSTOM_HANDLER_TRACKING)
 #define BOOST_ASIO_INHERIT_TRACKED_HANDLER : public ::asyncscope::loop_tracking::tracked_handler
 #define BOOST_ASIO_ALSO_INHERIT_TRACKED_HANDLER \
   , public ::asyncscope::loop_tracking::tracked_handler
@@ -115,3 +118,4 @@ class completion {
 #define BOOST_ASIO_HANDLER_REACTOR_ERROR_EVENT 4
 #define BOOST_ASIO_HANDLER_REACTOR_EVENTS(args) (void)0
 #define BOOST_ASIO_HANDLER_REACTOR_OPERATION(args) (void)0
+#endif  // defined(BOOST_ASIO_CUSTOM_HANDLER_TRACKING)
