@@ -11,11 +11,12 @@
 # The soak, in order: start the server; warm up (5 s of the mixed load below, then one
 # connection burst, so that the start figures already include what the allocator keeps after
 # the first peak; the cold figures are printed too); p99 of /async-endpoint?sleep=0 before the
-# attack (samples of 2,000 requests, 20 at a time); 500 slowloris connections (a header line a second, never finished) while p99 is
-# sampled again; mixed load on every endpoint for the bulk of the time, with clients that hang
-# up at awkward moments and garbage or oversized requests; a burst past --max-connections;
-# cool-down; final figures. Prints a report with a PASS/FAIL line per check and exits 1 if
-# one fails. The server's log and every JSON summary are kept in build/soak-<time>/.
+# attack (samples of 2,000 requests, 20 at a time); 500 slowloris connections (a header line a
+# second, never finished) while p99 is sampled again; mixed load on every endpoint for the bulk
+# of the time, with clients that hang up at awkward moments and garbage or oversized requests;
+# a burst past --max-connections; cool-down; final figures. Prints a report with a PASS/FAIL
+# line per check and exits 1 if one fails. The server's log and every JSON summary are kept in
+# build/soak-<time>/.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
