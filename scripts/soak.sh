@@ -256,17 +256,32 @@ echo "machine: $(nproc) cores, open-file limit $(ulimit -n); files in $run_dir"
 sleep 0.5
 rss_cold=$(rss_kib) fds_cold=$(fd_count)
 
-echo "[$((SECONDS - began)) s] warm-up: 5 s of mixed load, then a burst of $burst_attempts connections"
+# Announces a phase, and names it in the timeline that the sampler below writes every second.
+phase() {
+  echo "$1" >"$run_dir/phase"
+  echo "[$((SECONDS - began)) s] $1${2:+: $2}"
+}
+echo cold >"$run_dir/phase"
+(
+  while kill -0 "$server_pid" 2>/dev/null; do
+    printf '%s\t%s\t%s\t%s\n' "$((SECONDS - began))" "$(rss_kib 2>/dev/null)" \
+      "$(fd_count 2>/dev/null)" "$(cat "$run_dir/phase")"
+    sleep 1
+  done
+) >"$run_dir/timeline.tsv" &
+background+=($!)
+
+phase warm-up "5 s of mixed load, then a burst of $burst_attempts connections"
 mixed_load 5 warmup
 burst "$burst_attempts" 2 "$run_dir/warmup-burst.json"
 wait_until_idle 20
 rss_start=$(rss_kib) fds_start=$(fd_count)
 echo "[$((SECONDS - began)) s] start: RSS $(mib "$rss_start"), $fds_start fds (cold: $(mib "$rss_cold"), $fds_cold fds)"
 
-echo "[$((SECONDS - began)) s] p99 before the attack"
+phase "p99 before"
 for _ in 1 2 3 4 5; do sample_p99 "$run_dir/p99-before.json"; done
 
-echo "[$((SECONDS - began)) s] slowloris: 500 connections for ${slowloris_seconds} s, p99 sampled meanwhile"
+phase slowloris "500 connections for ${slowloris_seconds} s, p99 sampled meanwhile"
 "$python" "$abuse" slowloris --port "$port" --connections 500 --duration "$slowloris_seconds" \
   --interval 1 --read-timeout "$read_timeout" >"$run_dir/slowloris.json" &
 slowloris_pid=$!
@@ -280,13 +295,13 @@ while kill -0 "$slowloris_pid" 2>/dev/null; do
 done
 wait "$slowloris_pid" || true
 
-echo "[$((SECONDS - began)) s] mixed load on every endpoint, with misbehaving clients, for ${mixed_seconds} s"
+phase "mixed load" "every endpoint, with misbehaving clients, for ${mixed_seconds} s"
 mixed_load "$mixed_seconds" mixed
 
-echo "[$((SECONDS - began)) s] burst: $burst_attempts connections at once against --max-connections $max_connections"
+phase burst "$burst_attempts connections at once against --max-connections $max_connections"
 burst "$burst_attempts" 2 "$run_dir/burst.json"
 
-echo "[$((SECONDS - began)) s] cool-down"
+phase cool-down
 sleep 3
 wait_until_idle 20
 if ! kill -0 "$server_pid" 2>/dev/null; then
@@ -300,7 +315,7 @@ rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
 alive=0 && server_alive && alive=1
 final_metrics=$(metrics)
 echo "$final_metrics" >"$run_dir/metrics-end.json"
-echo "[$((SECONDS - began)) s] done"
+phase done
 
 load=$(load_totals "$run_dir"/mixed-{async,sync,offload,pages,blocking}.json)
 misbehave=$(cat "$run_dir/mixed-misbehave.json")
@@ -315,6 +330,8 @@ load_ok=$(jq '.failed == 0 | if . then 1 else 0 end' <<<"$load")
   echo
   echo "== soak report ($duration s) =="
   echo "server RSS:       start $(mib "$rss_start") (after warm-up), end $(mib "$rss_end") ($(percent_change "$rss_start" "$rss_end")); cold $(mib "$rss_cold"), peak $(mib "$rss_peak")"
+  echo "  RSS by phase:   $(awk -F'\t' '$2 != "" {last[$4] = $2; if (!($4 in seen)) {seen[$4] = 1; order[++n] = $4}}
+    END {for (i = 1; i <= n; i++) printf "%s%s %.1f", (i > 1 ? ", " : ""), order[i], last[order[i]] / 1024; print " MiB (at the end of each)"}' "$run_dir/timeline.tsv")"
   echo "server open fds:  start $fds_start (after warm-up), end $fds_end; cold $fds_cold; $fds_during_attack during the slowloris attack"
   jq -r '"requests served:  \(.requests_total) answered (by status: \(.by_status | tojson)), \(.connections_turned_away_total) connections turned away with 503"' <<<"$final_metrics"
   echo "p99 of /async-endpoint?sleep=0 (per sample of 2,000 requests, 20 at a time):"
