@@ -276,6 +276,7 @@ mixed_load 5 warmup
 burst "$burst_attempts" 2 "$run_dir/warmup-burst.json"
 wait_until_idle 20
 rss_start=$(rss_kib) fds_start=$(fd_count)
+peak_start=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")  # the warm-up's peak
 echo "[$((SECONDS - began)) s] start: RSS $(mib "$rss_start"), $fds_start fds (cold: $(mib "$rss_cold"), $fds_cold fds)"
 
 phase "p99 before"
@@ -330,6 +331,7 @@ load_ok=$(jq '.failed == 0 | if . then 1 else 0 end' <<<"$load")
   echo
   echo "== soak report ($duration s) =="
   echo "server RSS:       start $(mib "$rss_start") (after warm-up), end $(mib "$rss_end") ($(percent_change "$rss_start" "$rss_end")); cold $(mib "$rss_cold"), peak $(mib "$rss_peak")"
+  echo "  end vs the warm-up's peak RSS ($(mib "$peak_start")): $(percent_change "$peak_start" "$rss_end") (growth past it would mean a leak)"
   echo "  RSS by phase:   $(awk -F'\t' '$2 != "" {last[$4] = $2; if (!($4 in seen)) {seen[$4] = 1; order[++n] = $4}}
     END {for (i = 1; i <= n; i++) printf "%s%s %.1f", (i > 1 ? ", " : ""), order[i], last[order[i]] / 1024; print " MiB (at the end of each)"}' "$run_dir/timeline.tsv")"
   echo "server open fds:  start $fds_start (after warm-up), end $fds_end; cold $fds_cold; $fds_during_attack during the slowloris attack"
