@@ -11,9 +11,11 @@ Usage:
       Clients that hang up at every awkward moment (before sending, mid-request, right after
       the request, mid-response, with a reset) and requests that are garbage, oversized or
       wrong; reports each kind's outcomes next to what the server should answer.
-  abuse.py burst --port P [--attempts 15000] [--hold 5] [--connect-timeout 10]
-      Opens ATTEMPTS connections at once, each asking for /async-endpoint?sleep=HOLD, and
-      counts what each one got: 200, 503, a refused connect, a reset, nothing.
+  abuse.py burst --port P [--attempts 15000] [--hold 5] [--connect-timeout 10] [--wave 200]
+      Opens ATTEMPTS connections as fast as it can (at most WAVE connecting at once, each
+      sending its request as soon as it is connected), each asking for
+      /async-endpoint?sleep=HOLD, and counts what each one got: 200, 503, a refused connect, a
+      reset, nothing.
   abuse.py metrics --port P
       The server's /metrics, summed up (requests by status, connections open, turned away).
 
@@ -325,39 +327,45 @@ async def burst(args):
     raise_open_file_limit()
     outcomes, retry_after = Counter(), 0
     connected_now = peak_connected = 0
-    served_in = []
+    served_in, unanswered_after = [], []
+    # At most WAVE connects in progress at once, each followed at once by its request: a crowd
+    # of separate clients, not one client that opens 15,000 sockets before writing to any.
+    connecting = asyncio.Semaphore(args.wave)
     started = time.monotonic()
 
     async def attempt():
         nonlocal retry_after, connected_now, peak_connected
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, args.port),
-                                                    args.connect_timeout)
-        except (OSError, asyncio.TimeoutError) as e:
-            outcomes["connect " + failure_name(e)] += 1
-            return
-        connected_now += 1
-        peak_connected = max(peak_connected, connected_now)
-        t0 = time.monotonic()
-        try:
-            writer.write(request(f"/async-endpoint?sleep={args.hold}"))
-            await writer.drain()
-            outcome, answer = await read_all(reader, args.hold + 30)
-        except OSError as e:
-            outcome, answer = failure_name(e), b""
+        async with connecting:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, args.port),
+                                                        args.connect_timeout)
+            except (OSError, asyncio.TimeoutError) as e:
+                outcomes["connect " + failure_name(e)] += 1
+                return
+            connected_now += 1
+            peak_connected = max(peak_connected, connected_now)
+            sent = time.monotonic()
+            try:
+                writer.write(request(f"/async-endpoint?sleep={args.hold}"))
+                await writer.drain()
+            except OSError:
+                pass  # the answer (or its absence) tells
+        outcome, answer = await read_all(reader, args.hold + 30)
         outcomes[outcome] += 1
         if outcome == "HTTP 200":
-            served_in.append(time.monotonic() - t0)
+            served_in.append(time.monotonic() - sent)
+        elif outcome in ("closed without answer", "reset"):
+            unanswered_after.append(time.monotonic() - sent)
         if b"\r\nretry-after:" in answer.lower():
             retry_after += 1
         connected_now -= 1
         close(writer)
 
-    tasks = [asyncio.ensure_future(attempt()) for _ in range(args.attempts)]
-    await asyncio.gather(*tasks)
-    print(json.dumps({"attempts": args.attempts, "hold": args.hold, "outcomes": dict(outcomes),
-                      "with_retry_after": retry_after, "peak_connected": peak_connected,
-                      "served_in": spread(served_in),
+    await asyncio.gather(*(attempt() for _ in range(args.attempts)))
+    print(json.dumps({"attempts": args.attempts, "hold": args.hold, "wave": args.wave,
+                      "outcomes": dict(outcomes), "with_retry_after": retry_after,
+                      "peak_connected": peak_connected, "served_in": spread(served_in),
+                      "unanswered_after": spread(unanswered_after),
                       "seconds": round(time.monotonic() - started, 1)}))
 
 
@@ -397,6 +405,7 @@ def main():
     p.add_argument("--attempts", type=int, default=15000)
     p.add_argument("--hold", type=float, default=5)
     p.add_argument("--connect-timeout", type=float, default=10)
+    p.add_argument("--wave", type=int, default=200, help="most connects in progress at once")
     commands.add_parser("metrics")
     for p in commands.choices.values():
         p.add_argument("--port", type=int, required=True)

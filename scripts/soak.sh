@@ -4,9 +4,10 @@
 # count; everything it starts is stopped on exit.
 #
 # Usage: scripts/soak.sh [SECONDS=180]            the soak (see below); at least 60 seconds
-#        scripts/soak.sh --cap-burst [ATTEMPTS=15000]
-#            ATTEMPTS connections at once against --max-connections 10000: how many got 200,
-#            503 or a refused connect, and whether the server's fds come back to where they were
+#        scripts/soak.sh --cap-burst [ATTEMPTS=15000] [WAVE=200]
+#            ATTEMPTS connections as fast as they go (at most WAVE connecting at once) against
+#            --max-connections 10000: how many got 200, 503 or a refused connect, and whether
+#            the server's fds come back to where they were
 #
 # The soak, in order: start the server; warm up (5 s of the mixed load below, then one
 # connection burst, so that the start figures already include what the allocator keeps after
@@ -20,17 +21,18 @@
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
-usage() { sed -n '6,10s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '6,11s/^# \{0,1\}//p' "$0"; }
 mode=soak
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
   usage; exit 0
 elif [ "${1:-}" = --cap-burst ]; then
   mode=cap-burst
   attempts=${2:-15000}
+  wave=${3:-200}
 else
   duration=${1:-180}
 fi
-case "${duration:-}${attempts:-}" in
+case "${duration:-}${attempts:-}${wave:-}" in
   "" | *[!0-9]*) usage >&2; exit 2 ;;
 esac
 if [ "$mode" = soak ] && [ "$duration" -lt 60 ]; then
@@ -177,6 +179,7 @@ server_alive() {
 }
 
 # A burst: $1 attempts at once, each holding /async-endpoint?sleep=$2; the summary goes to $3.
+# At most ${wave:-200} connect at once (see abuse.py burst).
 # While it runs, the server's fd count is sampled and its peak kept in $3.peak-fds.
 burst() {
   local sampler
@@ -190,13 +193,14 @@ burst() {
   ) &
   sampler=$!
   background+=("$sampler")
-  "$python" "$abuse" burst --port "$port" --attempts "$1" --hold "$2" >"$3"
+  "$python" "$abuse" burst --port "$port" --attempts "$1" --hold "$2" --wave "${wave:-200}" >"$3"
   kill "$sampler" 2>/dev/null || true
 }
 
 burst_outcomes() {
   jq -r '"\(.attempts) attempts: " + (.outcomes | to_entries | map("\(.key) \(.value)") | join(", "))
-    + "; with Retry-After: \(.with_retry_after); peak connected \(.peak_connected); \(.seconds) s"' "$1"
+    + "; with Retry-After: \(.with_retry_after); peak connected \(.peak_connected); \(.seconds) s"
+    + (if .unanswered_after then "; closed without answer after \(.unanswered_after.median) s (median)" else "" end)' "$1"
 }
 # 1 when every attempt got a 200, a 503 or a refused connect.
 burst_clean() { jq '[.outcomes | to_entries[] | select(.key | IN("HTTP 200", "HTTP 503", "connect refused") | not)] | length == 0 | if . then 1 else 0 end' "$1"; }
@@ -207,7 +211,7 @@ if [ "$mode" = cap-burst ]; then
   server_flags=(--max-connections 10000 --read-timeout 5 --log-level warn)
   start_server "$server_bin" "$run_dir/server.log" "${server_flags[@]}"
   port=$server_port
-  echo "asyncscope cap burst: $attempts connections at once, each asking /async-endpoint?sleep=5"
+  echo "asyncscope cap burst: $attempts connections ($wave connecting at once at most), each asking /async-endpoint?sleep=5"
   echo "server: pid $server_pid on 127.0.0.1:$port, flags ${server_flags[*]}"
   echo "machine: $(nproc) cores, open-file limit $(ulimit -n), somaxconn $(cat /proc/sys/net/core/somaxconn)"
   "$client_bin" --port "$port" -e async-endpoint --sleep 0 -c 200 -q --json >/dev/null  # warm-up
