@@ -55,6 +55,7 @@ stop_everything() {
   for pid in "${background[@]}"; do
     pkill -P "$pid" 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true  # and no "Terminated" from bash after the report
   done
   if [ -n "${server_pid:-}" ]; then
     kill "$server_pid" 2>/dev/null || true
