@@ -191,11 +191,12 @@ burst() {
       [ "$n" -gt "$peak" ] && peak=$n && echo "$peak" >"$3.peak-fds"
       sleep 0.2
     done
-  ) &
+  ) 2>/dev/null &
   sampler=$!
   background+=("$sampler")
   "$python" "$abuse" burst --port "$port" --attempts "$1" --hold "$2" --wave "${wave:-200}" >"$3"
   kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true  # quietly: no "Terminated" from bash
 }
 
 burst_outcomes() {
@@ -273,7 +274,7 @@ echo cold >"$run_dir/phase"
       "$(fd_count 2>/dev/null)" "$(cat "$run_dir/phase")"
     sleep 1
   done
-) >"$run_dir/timeline.tsv" &
+) >"$run_dir/timeline.tsv" 2>/dev/null &  # stopped on exit: no "Terminated" on screen
 background+=($!)
 
 phase warm-up "5 s of mixed load, then a burst of $burst_attempts connections"
@@ -321,7 +322,7 @@ rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
 alive=0 && server_alive && alive=1
 final_metrics=$(metrics)
 echo "$final_metrics" >"$run_dir/metrics-end.json"
-phase done
+phase finished
 
 load=$(load_totals "$run_dir"/mixed-{async,sync,offload,pages,blocking}.json)
 misbehave=$(cat "$run_dir/mixed-misbehave.json")
