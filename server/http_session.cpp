@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <array>
 #include <chrono>
 #include <utility>
 
@@ -28,6 +30,7 @@ namespace http = beast::http;
 namespace json = boost::json;
 using asio::awaitable;
 using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -205,6 +208,21 @@ awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffe
   co_return !ec;
 }
 
+// Closes a connection whose client may still be sending (a body we refused, a request we did not
+// read): stop sending, then read and drop what arrives, for a second at most. Closing with
+// unread bytes would make the kernel send a reset, which can destroy the answer just written
+// before the client reads it.
+awaitable<void> close_without_losing_the_answer(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 16 * 1024> discarded{};
+  for (;;) {
+    const auto [error, _] = co_await stream.async_read_some(asio::buffer(discarded), as_result);
+    if (error) co_return;
+  }
+}
+
 // Tells the client why its request could not be read, when it sent something readable enough
 // to be told; a request that did not arrive in time is only logged.
 awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
@@ -222,6 +240,7 @@ awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
   spdlog::info("unreadable request #{} -> {}: {}", ++server.last_request_id, res.result_int(),
                read_error.message());
   co_await http::async_write(stream, res, as_result);
+  co_await close_without_losing_the_answer(stream);
 }
 
 // One connection: read a request, answer it, and again while the client keeps it alive.
@@ -243,8 +262,8 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
   }
 }
 
-// A connection over --max-connections: its request is read (briefly) and answered 503, so the
-// client learns why instead of seeing a reset.
+// A connection over --max-connections: its request is read (for a second at most) and answered
+// 503, so the client learns why instead of seeing a reset.
 awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
   static std::atomic<int> turning_away{0};
   if (++turning_away > max_turning_away) {
@@ -255,17 +274,19 @@ awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
   http::request_parser<http::empty_body> parser;
   parser.header_limit(server.http.max_header_bytes);
   parser.eager(false);
-  stream.expires_after(std::chrono::seconds(1));
-  co_await http::async_read_header(stream, buffer, parser, as_result);
+  // A timeout on the stream would close the socket; this one only stops waiting for the request.
+  asio::steady_timer patience{stream.get_executor(), std::chrono::seconds(1)};
+  co_await (http::async_read_header(stream.socket(), buffer, parser, as_result) ||
+            patience.async_wait(as_result));
   auto res = busy_response(
       "too_many_connections",
       fmt::format("the server already has {} connections open (--max-connections); try again "
                   "shortly",
                   server.http.max_connections));
   res.keep_alive(false);
+  stream.expires_after(std::chrono::seconds(1));
   co_await http::async_write(stream, res, as_result);
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await close_without_losing_the_answer(stream);
   --turning_away;
 }
 

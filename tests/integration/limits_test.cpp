@@ -97,3 +97,24 @@ TEST(Limits, BindingEveryInterfaceWarns) {
   EXPECT_EQ(parse_http_answer(raw_exchange(server.port(), http_request("GET /healthz"))).status,
             200);
 }
+
+TEST(Limits, AClientOverTheCapThatSendsLateStillGetsIts503) {
+  server_process server{{"--max-connections", "1"}};
+  raw_connection held{server.port()};
+  held.send(http_request("GET /healthz", true));
+  ASSERT_EQ(parse_http_answer(held.read_response()).status, 200);
+  raw_connection late{server.port()};
+  std::this_thread::sleep_for(1200ms);  // longer than the server waits for its request
+  late.send(http_request("GET /healthz"));
+  EXPECT_EQ(parse_http_answer(late.read_response()).status, 503);
+}
+
+TEST(Limits, A413IsNotLostWhileTheClientIsStillSendingItsBody) {
+  server_process server;
+  raw_connection client{server.port()};
+  const std::string body(32 * 1024 * 1024, 'x');  // more than the sockets buffer
+  // Like most clients, it sends the whole request before it reads: the server must let it.
+  EXPECT_TRUE(client.send("POST /async-endpoint HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  EXPECT_EQ(parse_http_answer(client.read_response()).status, 413);
+}

@@ -197,12 +197,13 @@ raw_connection::~raw_connection() {
   close(fd_);
 }
 
-void raw_connection::send(const std::string& bytes) {
+bool raw_connection::send(const std::string& bytes) {
   for (std::size_t sent = 0; sent < bytes.size();) {
     const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
+    if (n <= 0) return false;
     sent += static_cast<std::size_t>(n);
   }
+  return true;
 }
 
 bool raw_connection::receive_more(std::chrono::steady_clock::time_point deadline) {

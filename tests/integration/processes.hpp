@@ -66,7 +66,8 @@ class raw_connection {
   raw_connection(const raw_connection&) = delete;
   raw_connection& operator=(const raw_connection&) = delete;
 
-  void send(const std::string& bytes);
+  // False when the server closed or reset the connection before taking every byte.
+  bool send(const std::string& bytes);
   // One HTTP response: its head, then as many body bytes as its Content-Length says. Whatever
   // arrived by `timeout` if it is incomplete (or the server closed).
   std::string read_response(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
