@@ -40,7 +40,7 @@ for i in "${!targets[@]}"; do
   log="$build_dir/$target.log"
   if wait "${pids[$i]}"; then
     # libFuzzer's last status line: "#1234567 DONE cov: 812 ft: 2345 corp: 321/40Kb ...".
-    done_line=$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1)
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
     printf '%-16s %s executions in %s s (%s exec/s), cov %s, ft %s, corpus %s inputs\n' \
       "$target" "$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")" "$seconds" \
       "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")" \
