@@ -31,6 +31,7 @@ run_suite() {
 }
 
 for stage in $stages; do
+  stage_start=$SECONDS
   case "$stage" in
     debug)
       install_dependencies
@@ -52,4 +53,5 @@ for stage in $stages; do
       exit 2
       ;;
   esac
+  echo "asyncscope: stage $stage passed in $((SECONDS - stage_start)) s" >&2
 done
