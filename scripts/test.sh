@@ -30,17 +30,22 @@ run_suite() {
     ctest --test-dir "$dir" --output-on-failure --timeout 300 "$@"
 }
 
+# Everything the chosen stages need, in one apt-get run.
+if [[ " $stages " == *" fuzz "* ]]; then
+  install_dependencies "${asyncscope_fuzz_packages[@]}"
+else
+  install_dependencies
+fi
+
 for stage in $stages; do
   stage_start=$SECONDS
   case "$stage" in
     debug)
-      install_dependencies
       echo "asyncscope: building (Debug)..." >&2
       build_dir=$(build_asyncscope Debug)
       run_suite "$build_dir" "$@"
       ;;
     asan | tsan)
-      install_dependencies
       echo "asyncscope: building ($stage preset)..." >&2
       build_dir=$(build_preset "$stage")
       run_suite "$build_dir" "$@"
