@@ -1,6 +1,7 @@
 #include "load.hpp"
 
 #include "awaitable_result.hpp"
+#include "response_body.hpp"
 #include "seconds.hpp"
 
 #include <fmt/format.h>
@@ -209,18 +210,6 @@ http::request<http::empty_body> make_request(const client_options& options) {
   request.set(http::field::user_agent, "asyncscope-client/" ASYNCSCOPE_VERSION);
   request.set(http::field::connection, "close");
   return request;
-}
-
-// Reads a body as the lesson's endpoint result; error bodies and other servers' pages are not.
-std::optional<endpoint_result> read_endpoint_result(const std::string& body) {
-  beast::error_code ec;
-  const auto value = json::parse(body, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  try {
-    return json::value_to<endpoint_result>(value);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 std::vector<request_record> numbered_records(int count) {

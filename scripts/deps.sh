@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what asyncscope needs to build and run, from Debian 12's packages.
-# Sourced by demo.sh, test.sh and bench.sh; does nothing when everything is already there.
+# Sourced by demo.sh, test.sh, bench.sh and fuzz.sh; does nothing when everything is already there.
 set -euo pipefail
 
 asyncscope_packages=(
@@ -12,20 +12,24 @@ asyncscope_packages=(
   python3-prometheus-client
 )
 
+# The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.
+asyncscope_fuzz_packages=(clang libclang-rt-14-dev)
+
 is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
+# Installs the packages above that are missing, and any given as arguments.
 install_dependencies() {
   local missing=()
-  for pkg in "${asyncscope_packages[@]}"; do
+  for pkg in "${asyncscope_packages[@]}" "$@"; do
     is_installed "$pkg" || missing+=("$pkg")
   done
   apt_install "${missing[@]}"
 }
 
-# Only the browser test needs these: Debian's chromium and the page's font, node and npm (a machine that already
-# has node from elsewhere, with its own npm, keeps it), and playwright-core from the npm
+# Only the browser test needs these: Debian's chromium and the page's font, node and npm (a
+# machine that already has node from elsewhere, with its own npm, keeps it), and playwright-core from the npm
 # registry, pinned in tests/browser/package-lock.json. demo.sh does not install them.
 install_browser_test_dependencies() {
   local missing=()
@@ -73,6 +77,22 @@ build_asyncscope() {
     cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "asyncscope: the build failed (log: $log)" >&2
+    return 1
+  fi
+  echo "$dir"
+}
+
+# Configures and builds one of CMakePresets.json's presets (asan, tsan, fuzz) into build/<preset>
+# and prints that folder; the compiler's output goes to build/<preset>.log, as above.
+build_preset() {
+  local preset=$1
+  local dir="$asyncscope_root/build/$preset"
+  local log="$dir.log"
+  mkdir -p "$dir"
+  if ! (cd "$asyncscope_root" && cmake --preset "$preset" &&
+    cmake --build --preset "$preset" -j"$(nproc)") >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "asyncscope: the $preset build failed (log: $log)" >&2
     return 1
   fi
   echo "$dir"

@@ -1,12 +1,63 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds (Debug, so assertions stay on), and runs every test.
-# Usage: scripts/test.sh [ctest arguments...]
+# Installs what is missing, builds, and runs every test: the whole ctest suite in a Debug build
+# (assertions on), again under AddressSanitizer + UndefinedBehaviorSanitizer, again under
+# ThreadSanitizer, and then each fuzz target for a short smoke run. CI runs this (.ci/run).
+#
+# Usage: scripts/test.sh [--quick | --stages "debug asan tsan fuzz"] [ctest arguments...]
+#   --quick             only the Debug suite (a minute or two once built)
+#   --stages "..."      only these stages, in this order; the same as ASYNCSCOPE_TEST_STAGES
+#   ctest arguments     go to every ctest run, e.g. -R Routes
+# Environment:
+#   ASYNCSCOPE_TEST_STAGES   stages to run (default "debug asan tsan fuzz")
+#   ASYNCSCOPE_FUZZ_SECONDS  how long each fuzz target runs in the fuzz stage (default 20)
+# Any sanitizer report fails the suite: the tests' own make ctest fail, and one from a server or
+# client that a test started fails that test (tests/integration/processes.cpp looks for them).
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
-install_dependencies
+stages=${ASYNCSCOPE_TEST_STAGES:-debug asan tsan fuzz}
+case "${1:-}" in
+  --quick) stages=debug; shift ;;
+  --stages) stages=$2; shift 2 ;;
+esac
+
+# Runs the ctest suite in DIR; a sanitizer build stops each process at its first finding.
+run_suite() {
+  local dir=$1
+  shift
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir "$dir" --output-on-failure --timeout 300 "$@"
+}
+
+# Everything the chosen stages need, in one apt-get run.
+if [[ " $stages " == *" fuzz "* ]]; then
+  install_dependencies "${asyncscope_fuzz_packages[@]}"
+else
+  install_dependencies
+fi
 install_browser_test_dependencies
-echo "asyncscope: building (Debug)..." >&2
-build_dir=$(build_asyncscope Debug)
-cd "$build_dir"
-ctest --output-on-failure --timeout 300 "$@"
+
+for stage in $stages; do
+  stage_start=$SECONDS
+  case "$stage" in
+    debug)
+      echo "asyncscope: building (Debug)..." >&2
+      build_dir=$(build_asyncscope Debug)
+      run_suite "$build_dir" "$@"
+      ;;
+    asan | tsan)
+      echo "asyncscope: building ($stage preset)..." >&2
+      build_dir=$(build_preset "$stage")
+      run_suite "$build_dir" "$@"
+      ;;
+    fuzz)
+      "$asyncscope_root/scripts/fuzz.sh" "${ASYNCSCOPE_FUZZ_SECONDS:-20}"
+      ;;
+    *)
+      echo "test.sh: unknown stage '$stage' (debug, asan, tsan, fuzz)" >&2
+      exit 2
+      ;;
+  esac
+  echo "asyncscope: stage $stage passed in $((SECONDS - stage_start)) s" >&2
+done

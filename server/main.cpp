@@ -121,11 +121,11 @@ int main(int argc, char* argv[]) {
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
+  live.start(bound);
+  server.live = &live;  // before the loop runs: its sessions read it
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
   loops.start();
-  live.start(bound);
-  server.live = &live;
   control.run();
 
   live.stop_and_join();

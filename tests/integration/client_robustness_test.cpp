@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <thread>
+#include <vector>
 
 namespace json = boost::json;
 using asyncscope::testing::run_client;
@@ -42,18 +43,18 @@ class misbehaving_server {
       for (;;) {
         const int fd = accept(listener_, nullptr, nullptr);
         if (fd < 0) return;  // the listener was shut down
-        std::thread([this, fd] {
+        connections_.emplace_back([this, fd] {
           behaviour_(fd);
           close(fd);
-        }).detach();
+        });
       }
     });
   }
   ~misbehaving_server() {
     shutdown(listener_, SHUT_RDWR);
     thread_.join();
+    for (auto& connection : connections_) connection.join();
     close(listener_);
-    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the stalling threads end
   }
   misbehaving_server(const misbehaving_server&) = delete;
   misbehaving_server& operator=(const misbehaving_server&) = delete;
@@ -65,6 +66,7 @@ class misbehaving_server {
   int listener_ = -1;
   unsigned short port_ = 0;
   std::thread thread_;
+  std::vector<std::thread> connections_;  // only the accepting thread adds to it
 };
 
 void read_request(int fd) {

@@ -66,6 +66,10 @@ TEST(BadInput, EachGetsItsStatusAndAJsonErrorAndTheServerKeepsServing) {
       {http_request("GET /async-endpoint?sleep=-1"), 400, "bad_sleep"},
       {http_request("GET /async-endpoint?sleep=61"), 400, "bad_sleep"},
       {http_request("GET /async-endpoint?sleep=inf"), 400, "bad_sleep"},
+      // Echoed in the detail, bytes that are not UTF-8 must not make the body invalid JSON.
+      {http_request("GET /async-endp\x88\x96nt"), 400, "bad_target"},
+      {http_request("GET /%FF%FE"), 404, "not_found"},
+      {http_request("GET /async-endpoint?sleep=%C0%AF"), 400, "bad_sleep"},
       {"GET /healthz HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", 431, "headers_too_large"},
       {"POST /healthz HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413, "body_too_large"},
       {"\x16\x03\x01 this is not http\r\n\r\n", 400, "bad_request"},

@@ -62,3 +62,27 @@ TEST(Seconds, RoundsToTheMicrosecond) {
   EXPECT_DOUBLE_EQ(asyncscope::round_to_microseconds(1.00000049), 1.0);
   EXPECT_DOUBLE_EQ(asyncscope::round_to_microseconds(1.0000005), 1.000001);
 }
+
+TEST(JsonText, KeepsUtf8ButWritesBytesThatAreNotUtf8AsReplacementCharacters) {
+  // é, ✓ and 😀 stay; a target's stray bytes, a cut sequence, an overlong '/', a surrogate and
+  // a code point above U+10FFFF each become U+FFFD, byte by byte.
+  const json::object o{{"ok", "caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80"},
+                       {"detail", "'/sync-endp\x88\x96nt' is not valid"},
+                       {"cut \xE2\x9C", "\xC0\xAF \xED\xA0\x80 \xF4\x90\x80\x80"}};
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(to_json_text(o),
+            "{\"ok\": \"caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80\", "
+            "\"detail\": \"'/sync-endp" +
+                r + r +
+                "nt' is not valid\", "
+                "\"cut " +
+                r + r + "\": \"" + r + r + " " + r + r + r + " " + r + r + r + r + "\"}");
+}
+
+TEST(JsonText, OutputIsValidJsonWhateverBytesAStringHolds) {
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte += static_cast<char>(b);
+  boost::system::error_code ec;
+  json::parse(to_json_text(json::object{{"detail", every_byte}}), ec);  // rejects bad UTF-8
+  EXPECT_FALSE(ec) << ec.message();
+}
