@@ -1,6 +1,6 @@
 // Fuzzes the server's request path: the bytes a client sends, through Beast's request parser
-// with the server's limits, then the routing and `?sleep=` validation of find_route, and the
-// JSON error body the server would answer with.
+// with the server's limits, then the routing and `?sleep=`/`?work=` validation of find_route
+// (the dashboard's POST /fire too), and the JSON error body the server would answer with.
 //
 // Input: a raw HTTP request, e.g. "GET /async-endpoint?sleep=0.2 HTTP/1.1\r\nHost: x\r\n\r\n".
 // Its first line is also cut at the spaces and handed to find_route directly, so that targets
@@ -48,8 +48,17 @@ void check_route(http::verb method, const asyncscope::route& found) {
     check(lesson->sleep >= 0 && lesson->sleep <= limits.max_sleep, "the sleep is within limits");
     return;
   }
-  if (std::holds_alternative<asyncscope::health_check>(found)) {
-    check(method == http::verb::get, "only GET reaches /healthz");
+  if (std::holds_alternative<asyncscope::watch_route>(found)) {
+    check(method == http::verb::get, "only GET reaches /healthz, /metrics, / and /events");
+    return;
+  }
+  if (const auto* fire = std::get_if<asyncscope::fire_route>(&found)) {
+    check(method == http::verb::post, "only POST reaches /fire");
+    check(fire->count >= 1 && fire->count <= asyncscope::max_fire_count, "the count is in range");
+    check(is_lesson_path(fire->lesson.path), "/fire names one of the lesson's paths");
+    check(std::isfinite(fire->lesson.sleep) && fire->lesson.sleep >= 0 &&
+              fire->lesson.sleep <= limits.max_sleep,
+          "the fired sleep is within limits");
     return;
   }
   const auto& error = std::get<asyncscope::route_error>(found);
@@ -57,8 +66,9 @@ void check_route(http::verb method, const asyncscope::route& found) {
   check(error.status == http::status::bad_request || error.status == http::status::not_found ||
             error.status == http::status::method_not_allowed,
         "an error is a 400, 404 or 405");
-  check(error.status != http::status::method_not_allowed || method != http::verb::get,
-        "GET is never refused as a wrong method");
+  check(error.status != http::status::method_not_allowed || method != http::verb::get ||
+            error.path == "/fire",
+        "GET is refused as a wrong method only on /fire");
   // The body the server sends for it must be JSON a client can read back.
   const auto body =
       asyncscope::to_json_text(json::value_from(asyncscope::error_body{error.error, error.detail}));
