@@ -34,10 +34,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-// Connections over --max-connections that may wait for their 503 at once; past this, they are
-// closed without one, so that a flood cannot use up the file descriptors.
-constexpr int max_turning_away = 1'000;
-
 using response = http::response<http::string_body>;
 
 // A complete answer with the given body; the session sets the version and keep-alive.
@@ -266,7 +262,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
 // 503, so the client learns why instead of seeing a reset.
 awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
   static std::atomic<int> turning_away{0};
-  if (++turning_away > max_turning_away) {
+  if (++turning_away > server.http.max_turning_away) {
     --turning_away;
     co_return;  // closed at once
   }

@@ -18,6 +18,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -93,6 +94,8 @@ int main(int argc, char* argv[]) {
                       .metrics = metrics};
   dashboard live{server};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
+  const long spare_files = open_file_limit() - options.http.max_connections - 256;
+  server.http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
 
   std::optional<tcp::acceptor> acceptor;
   try {
@@ -109,6 +112,12 @@ int main(int argc, char* argv[]) {
   const auto bound = acceptor->local_endpoint();
   spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
                ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
+  if (spare_files < 64) {
+    spdlog::warn(
+        "WARN --max-connections {} is close to the open-file limit ({}): connections may fail to "
+        "be accepted before the cap answers them 503",
+        options.http.max_connections, open_file_limit());
+  }
   if (bound.address().is_unspecified()) {
     spdlog::warn(
         "WARN listening on every network interface: anyone who can reach this machine can send "
