@@ -133,19 +133,16 @@ awaitable<response> handle_request(const http::request<http::string_body>& req, 
   co_return json_response(http::status::ok, json::value_from(result));
 }
 
-// Counts a request as in flight from the moment it has been read until its answer is sent, so
-// that a graceful shutdown waits for it.
-class in_flight_guard {
+// Counts something, a request in flight or an open connection, for as long as it lives.
+class scoped_count {
  public:
-  explicit in_flight_guard(server_state& server) : server_(&server) {
-    ++server_->requests_in_flight;
-  }
-  ~in_flight_guard() { --server_->requests_in_flight; }
-  in_flight_guard(const in_flight_guard&) = delete;
-  in_flight_guard& operator=(const in_flight_guard&) = delete;
+  explicit scoped_count(std::atomic<int>& count) : count_(count) { ++count_; }
+  ~scoped_count() { --count_; }
+  scoped_count(const scoped_count&) = delete;
+  scoped_count& operator=(const scoped_count&) = delete;
 
  private:
-  server_state* server_;
+  std::atomic<int>& count_;
 };
 
 // Answers one request that has been read, counted in flight until the answer is written.
@@ -159,7 +156,7 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::stri
     server.live->adopt_event_stream(stream.release_socket());  // the dashboard thread's now
     co_return false;
   }
-  const in_flight_guard in_flight{server};
+  const scoped_count in_flight{server.requests_in_flight};  // a graceful shutdown waits for it
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.last_request_id;
   loop_tracking::set_current_request({request_id, route_label(found)});  // for the watchdog
@@ -173,18 +170,6 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::stri
   loop_tracking::set_current_request({});
   co_return !write_error && res.keep_alive();
 }
-
-// Counts a connection as open for as long as its coroutine lives.
-class open_connection {
- public:
-  explicit open_connection(server_state& server) : server_(&server) { ++server_->open_connections; }
-  ~open_connection() { --server_->open_connections; }
-  open_connection(const open_connection&) = delete;
-  open_connection& operator=(const open_connection&) = delete;
-
- private:
-  server_state* server_;
-};
 
 // "127.0.0.1:51234", for log lines about a connection.
 std::string peer_of(const beast::tcp_stream& stream) {
@@ -241,7 +226,7 @@ awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
 
 // One connection: read a request, answer it, and again while the client keeps it alive.
 awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
-  const open_connection counted{server};
+  const scoped_count open{server.open_connections};
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
     if (!first && !co_await next_request_begins(stream, buffer, server.http)) co_return;
