@@ -82,6 +82,7 @@ void loop_watch::watchdog() {
   std::unique_lock lock{mutex_};
   while (!wake_.wait_for(lock, poll, [this] { return stopping_; })) {
     const auto now = loop_tracking::steady_now_ns();
+    std::vector<std::string> warnings;
     for (auto& thread : threads_) {
       const auto since = thread->busy_since_ns.load(std::memory_order_acquire);
       if (since == 0) continue;
@@ -91,10 +92,15 @@ void loop_watch::watchdog() {
         thread->next_warning = warn_after_;
       }
       if (away < thread->next_warning) continue;
-      warn(fmt::format("{} blocked {} ms so far by {}", thread->name, whole_ms(away),
-                       holder(*thread)));
+      warnings.push_back(fmt::format("{} blocked {} ms so far by {}", thread->name, whole_ms(away),
+                                     holder(*thread)));
       thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
     }
+    // Written without the lock: a slow stdout must not hold up report(), which /metrics calls
+    // on the loop.
+    lock.unlock();
+    for (const auto& text : warnings) warn(text);
+    lock.lock();
   }
 }
 

@@ -7,7 +7,7 @@
 
 namespace asyncscope {
 
-void request_metrics::record(const std::string& endpoint, unsigned status, double seconds) {
+void request_metrics::record(std::string_view endpoint, unsigned status, double seconds) {
   const std::lock_guard lock{mutex_};
   ++counted_.requests[{endpoint, status}];
   auto& histogram = counted_.latency[endpoint];

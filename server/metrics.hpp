@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,8 +27,9 @@ struct latency_histogram {
 
 // Everything /metrics shows, at one instant.
 struct metrics_snapshot {
-  std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;  // (endpoint, status)
-  std::map<std::string, latency_histogram> latency;                    // by endpoint
+  // Endpoints are route labels: static strings (routes.hpp's route_label), so never copied.
+  std::map<std::pair<std::string_view, unsigned>, std::uint64_t> requests;  // (endpoint, status)
+  std::map<std::string_view, latency_histogram> latency;                    // by endpoint
   int in_flight = 0;
   int open_connections = 0;
   std::uint64_t turned_away = 0;
@@ -40,7 +42,7 @@ struct metrics_snapshot {
 // Counts answered requests; any thread may record.
 class request_metrics {
  public:
-  void record(const std::string& endpoint, unsigned status, double seconds);
+  void record(std::string_view endpoint, unsigned status, double seconds);
   // The counters so far; the caller fills in the gauges.
   metrics_snapshot snapshot() const;
 

@@ -12,6 +12,7 @@
 
 namespace json = boost::json;
 using asyncscope::testing::http_request;
+using asyncscope::testing::number;
 using asyncscope::testing::parse_http_answer;
 using asyncscope::testing::raw_exchange;
 using asyncscope::testing::run_client;
@@ -26,10 +27,6 @@ json::object fire(const server_process& server, const std::string& endpoint, int
                                std::to_string(server.port()), "--sleep", "0.2", "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   return json::parse(run.out).as_object();
-}
-
-double number(const json::value& v) {
-  return v.is_double() ? v.as_double() : v.to_number<double>();
 }
 
 }  // namespace

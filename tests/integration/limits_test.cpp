@@ -14,16 +14,9 @@ using asyncscope::testing::parse_http_answer;
 using asyncscope::testing::raw_connection;
 using asyncscope::testing::raw_exchange;
 using asyncscope::testing::run_client;
+using asyncscope::testing::seconds_since;
 using asyncscope::testing::server_process;
 using namespace std::chrono_literals;
-
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 TEST(Limits, ASlowRequestIsCutAtTheReadTimeout) {
   server_process server{{"--read-timeout", "0.3"}};

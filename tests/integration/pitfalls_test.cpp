@@ -12,9 +12,11 @@
 
 namespace json = boost::json;
 using asyncscope::testing::http_request;
+using asyncscope::testing::number;
 using asyncscope::testing::parse_http_answer;
 using asyncscope::testing::raw_exchange;
 using asyncscope::testing::run_client;
+using asyncscope::testing::seconds_since;
 using asyncscope::testing::server_process;
 
 namespace {
@@ -24,14 +26,6 @@ json::object fire(const server_process& server, const std::string& target, int c
                                std::to_string(server.port()), "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   return json::parse(run.out).as_object();
-}
-
-double number(const json::value& v) {
-  return v.is_double() ? v.as_double() : v.to_number<double>();
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace

@@ -293,4 +293,12 @@ http_answer parse_http_answer(const std::string& raw) {
   return a;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double number(const boost::json::value& v) {
+  return v.is_double() ? v.as_double() : v.to_number<double>();
+}
+
 }  // namespace asyncscope::testing

@@ -102,4 +102,10 @@ struct http_answer {
 
 http_answer parse_http_answer(const std::string& raw);
 
+// Seconds on the steady clock since `start`.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+// A JSON number as a double, whether Boost.JSON stored it as a double or an integer.
+double number(const boost::json::value& v);
+
 }  // namespace asyncscope::testing

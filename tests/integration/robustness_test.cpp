@@ -31,10 +31,6 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // Starts a 5 s request, signals once (the server starts draining), then signals again.
 // Returns the exit code; `seconds` is how long the second signal took to end the server.
 int exit_code_after_two_signals(int first, int second, double& seconds) {

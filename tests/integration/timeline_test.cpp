@@ -18,6 +18,7 @@
 #include <thread>
 
 namespace json = boost::json;
+using asyncscope::testing::number;
 using asyncscope::testing::run_client;
 using asyncscope::testing::run_result;
 using asyncscope::testing::server_process;
@@ -97,10 +98,6 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
   }
   parts.push_back(text.substr(from));
   return parts;
-}
-
-double number(const json::value& v) {
-  return v.is_double() ? v.as_double() : v.to_number<double>();
 }
 
 }  // namespace
