@@ -10,6 +10,7 @@ asyncscope_packages=(
   libgtest-dev googletest
   jq bc procps time
   python3-prometheus-client
+  mariadb-server libmariadb-dev  # the database lesson: MariaDB and its C client (Connector/C)
 )
 
 # The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.
