@@ -114,7 +114,7 @@ start() {
   fi
   if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
     source "$asyncscope_root/scripts/deps.sh"
-    install_dependencies
+    install_dependencies mariadb-server
   fi
   export PATH=$PATH:/usr/sbin
   [ -d "$data/mysql" ] || initialize
@@ -139,7 +139,7 @@ start() {
     if answers; then
       create_demo_account
       say "MariaDB is up: pid $(running_pid || echo "$started"), 127.0.0.1:$port, data in $data"
-      echo "$(url_of "$port")" >"$dir/url"
+      url_of "$port" >"$dir/url"
       url_of "$port"
       return 0
     fi
