@@ -6,6 +6,7 @@
 #include "json_text.hpp"
 #include "lesson.hpp"
 #include "seconds.hpp"
+#include "todo_http.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -159,10 +160,13 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::stri
   const scoped_count in_flight{server.requests_in_flight};  // a graceful shutdown waits for it
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.last_request_id;
-  loop_tracking::set_current_request({request_id, route_label(found)});  // for the watchdog
-  auto res = co_await handle_request(req, found, request_id, server);
+  const auto todo_path = todo_path_of(req.target());  // the database lesson: todo_http.cpp
+  const char* label = todo_path.empty() ? route_label(found) : todo_path.data();
+  loop_tracking::set_current_request({request_id, label});  // for the watchdog
+  auto res = todo_path.empty() ? co_await handle_request(req, found, request_id, server)
+                               : co_await answer_todo(req, request_id, *server.todo);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
-  server.metrics.record(route_label(found), res.result_int(), took.count());
+  server.metrics.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.draining);
   stream.expires_after(server.http.write_timeout);

@@ -8,6 +8,7 @@
 #include "options.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
+#include "todo_backend.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -92,6 +93,13 @@ int main(int argc, char* argv[]) {
                       .loops = loops,
                       .feed = feed,
                       .metrics = metrics};
+  todo_backend todo{{.db = options.db,
+                     .max_sleep = options.max_sleep,
+                     .max_pool_queue = options.http.max_pool_queue},
+                    pool,
+                    &feed,
+                    server.event_loop};
+  server.todo = &todo;
   dashboard live{server};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
   const long spare_files = open_file_limit() - options.http.max_connections - 256;
@@ -123,6 +131,7 @@ int main(int argc, char* argv[]) {
         "WARN listening on every network interface: anyone who can reach this machine can send "
         "requests (use --host 127.0.0.1 to keep it to this machine)");
   }
+  todo.check_database();  // before the loop runs: it may block, for --db-timeout at most
   const auto address = bound.address().to_string();
   fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
              bound.port());

@@ -1,6 +1,7 @@
 #pragma once
 // The server's flags, as DESIGN.md lists them, and their validation.
 
+#include "db_options.hpp"
 #include "http_limits.hpp"
 
 #include <spdlog/common.h>
@@ -20,6 +21,7 @@ struct server_options {
   int block_warn_ms = 100;
   http_limits http;  // asyncio's debug-mode threshold for a slow callback
   spdlog::level::level_enum log_level = spdlog::level::info;
+  db_options db;  // the database lesson's ToDo routes
 };
 
 // Either options to run with, or text to print and the exit code to leave with

@@ -18,6 +18,7 @@
 namespace asyncscope {
 
 class dashboard;
+class todo_backend;
 
 struct server_state {
   sleep_limits limits;
@@ -29,6 +30,7 @@ struct server_state {
   request_feed& feed;
   request_metrics& metrics;
   dashboard* live = nullptr;  // the dashboard's thread, once it runs
+  todo_backend* todo = nullptr;  // the database lesson's ToDo routes
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered
   std::atomic<int> open_connections{0};
