@@ -163,8 +163,12 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::stri
   const auto todo_path = todo_path_of(req.target());  // the database lesson: todo_http.cpp
   const char* label = todo_path.empty() ? route_label(found) : todo_path.data();
   loop_tracking::set_current_request({request_id, label});  // for the watchdog
-  auto res = todo_path.empty() ? co_await handle_request(req, found, request_id, server)
-                               : co_await answer_todo(req, request_id, *server.todo);
+  response res;
+  if (todo_path.empty()) {
+    res = co_await handle_request(req, found, request_id, server);
+  } else {
+    res = co_await answer_todo(req, request_id, *server.todo);
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
   server.metrics.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer

@@ -57,7 +57,8 @@ awaitable<http::response<http::string_body>> answer_todo(const http::request<htt
   }
   spdlog::info("{} {} {}", info, std::string_view(req.method_string()),
                std::string_view(req.target()));
-  co_return response_of(co_await run_todo(route, info, backend));
+  auto answer = co_await run_todo(route, info, backend);
+  co_return response_of(std::move(answer));
 }
 
 }  // namespace asyncscope
