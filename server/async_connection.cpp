@@ -45,8 +45,7 @@ awaitable<db_outcome> async_connection::run(const db_query& query, const request
 // Drives one Connector/C call to its end: `start` begins it; while it answers with what it
 // waits for, the coroutine awaits that and `resume`s it with what happened.
 template <typename Start, typename Continue>
-awaitable<void> async_connection::complete(Start start, Continue resume,
-                                           const request_info* req) {
+awaitable<void> async_connection::complete(Start start, Continue resume, const request_info* req) {
   for (int waiting_for = start(); waiting_for != 0;) {
     waiting_for = resume(co_await socket_ready(waiting_for, req));
     req = nullptr;  // said once per call
@@ -59,8 +58,8 @@ awaitable<int> async_connection::socket_ready(int waiting_for, const request_inf
   const int happened = reading ? MYSQL_WAIT_READ : MYSQL_WAIT_WRITE;
   auto* socket = watched_socket();
   if (socket == nullptr) co_return MYSQL_WAIT_TIMEOUT;  // makes the library give up
-  const auto wait = reading ? asio::posix::descriptor_base::wait_read
-                            : asio::posix::descriptor_base::wait_write;
+  const auto wait =
+      reading ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
   if (req != nullptr) {
     spdlog::info("{} awaiting socket {} {}; the loop thread is free meanwhile", *req, watched_fd_,
                  reading ? "readable (the answer)" : "writable");

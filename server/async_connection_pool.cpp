@@ -39,7 +39,8 @@ struct async_connection_pool::state {
     auto next = std::move(waiters.front());
     waiters.pop_front();
     next->handed = std::move(connection);
-    asio::post(next->executor, [next] { next->wake.expires_at(asio::steady_timer::time_point::min()); });
+    asio::post(next->executor,
+               [next] { next->wake.expires_at(asio::steady_timer::time_point::min()); });
   }
 
   database& db;
@@ -64,8 +65,7 @@ int async_connection_pool::size() const {
   return state_->size;
 }
 
-awaitable<async_connection_pool::lease> async_connection_pool::take(
-    const request_info& req) {
+awaitable<async_connection_pool::lease> async_connection_pool::take(const request_info& req) {
   auto& pool = *state_;
   std::shared_ptr<waiter> me;
   {

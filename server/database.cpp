@@ -6,8 +6,8 @@
 namespace asyncscope {
 
 bool closed_while_idle(MYSQL* mysql) {
-  pollfd socket{.fd = static_cast<int>(mysql_get_socket(mysql)), .events = POLLIN | POLLRDHUP,
-                .revents = 0};
+  pollfd socket{
+      .fd = static_cast<int>(mysql_get_socket(mysql)), .events = POLLIN | POLLRDHUP, .revents = 0};
   return poll(&socket, 1, 0) != 0;  // readable, hung up, or not a socket any more
 }
 

@@ -12,8 +12,8 @@
 namespace asyncscope {
 
 struct db_options {
-  std::optional<mariadb_url> url;  // none: the ToDo routes answer 503 no_database
-  int connections = 64;            // the async flavour's pool
+  std::optional<mariadb_url> url;                 // none: the ToDo routes answer 503 no_database
+  int connections = 64;                           // the async flavour's pool
   std::chrono::milliseconds wait_timeout{5'000};  // for a free pool connection; then 503
   std::chrono::seconds timeout{5};  // to connect; and, past the ?sleep=, for an answer
 };

@@ -28,8 +28,8 @@ std::variant<mariadb_url, std::string> parse_mariadb_url(std::string_view text) 
   const auto url = boost::urls::parse_uri(text);
   if (!url) return problem(url.error().message());
   if (url->scheme() != "mariadb" && url->scheme() != "mysql") {
-    return problem(fmt::format("the scheme must be mariadb, not '{}'",
-                                     std::string_view(url->scheme())));
+    return problem(
+        fmt::format("the scheme must be mariadb, not '{}'", std::string_view(url->scheme())));
   }
   mariadb_url result;
   result.user = url->user();

@@ -29,7 +29,7 @@ struct server_state {
   loop_watch& loops;
   request_feed& feed;
   request_metrics& metrics;
-  dashboard* live = nullptr;  // the dashboard's thread, once it runs
+  dashboard* live = nullptr;     // the dashboard's thread, once it runs
   todo_backend* todo = nullptr;  // the database lesson's ToDo routes
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered

@@ -50,7 +50,7 @@ todo_answer sync_tasks(const todo_route& route, const request_info& req,
 
   db_outcome outcome;
   if (route.sleep > 0) outcome = db.run(slow_query(route.sleep), req);  // blocks this thread
-  if (outcome.ok()) outcome = db.run(todo_query(route), req);            // blocks this thread
+  if (outcome.ok()) outcome = db.run(todo_query(route), req);           // blocks this thread
 
   return finish(route, outcome, stopwatch, req);
 }
@@ -66,7 +66,7 @@ awaitable<todo_answer> async_tasks(const todo_route& route, const request_info& 
 
   db_outcome outcome;
   if (route.sleep > 0) outcome = co_await db->run(slow_query(route.sleep), req);  // loop is free
-  if (outcome.ok()) outcome = co_await db->run(todo_query(route), req);            // loop is free
+  if (outcome.ok()) outcome = co_await db->run(todo_query(route), req);           // loop is free
 
   co_return finish(route, outcome, stopwatch, req);
 }  // `db` goes back to the pool here
@@ -82,7 +82,7 @@ awaitable<todo_answer> async_wrong_tasks(const todo_route& route, const request_
 
   db_outcome outcome;
   if (route.sleep > 0) outcome = db.run(slow_query(route.sleep), req);  // the pitfall: blocks
-  if (outcome.ok()) outcome = db.run(todo_query(route), req);            // the loop thread
+  if (outcome.ok()) outcome = db.run(todo_query(route), req);           // the loop thread
 
   co_return finish(route, outcome, stopwatch, req);
 }

@@ -13,10 +13,10 @@ todo_backend::todo_backend(const todo_settings& settings, worker_pool& pool, req
   mysql_library_init(0, nullptr, nullptr);  // once, before any thread makes a connection
   const auto timeout = static_cast<unsigned>(settings.db.timeout.count());
   db_ = std::make_unique<database>();
-  db_->settings = {.url = *settings.db.url,
-                   .connect_timeout_s = timeout,
-                   .answer_timeout_s =
-                       static_cast<unsigned>(std::ceil(settings.max_sleep)) + timeout};
+  db_->settings = {
+      .url = *settings.db.url,
+      .connect_timeout_s = timeout,
+      .answer_timeout_s = static_cast<unsigned>(std::ceil(settings.max_sleep)) + timeout};
   blocking_.emplace(*db_);
   async_.emplace(*db_, loop, settings.db.connections, settings.db.wait_timeout);
 }

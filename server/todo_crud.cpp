@@ -12,8 +12,8 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr unsigned duplicate_key = 1062;         // ER_DUP_ENTRY: dones already has the id
-constexpr unsigned no_such_parent_row = 1452;    // ER_NO_REFERENCED_ROW_2: tasks has no such id
+constexpr unsigned duplicate_key = 1062;       // ER_DUP_ENTRY: dones already has the id
+constexpr unsigned no_such_parent_row = 1452;  // ER_NO_REFERENCED_ROW_2: tasks has no such id
 
 todo_answer ok(const json::value& body) {
   return {.status = http::status::ok, .body = to_json_text(body)};
@@ -67,8 +67,8 @@ todo_answer todo_answer_for(const todo_route& route, const db_outcome& outcome) 
   }
   if (!outcome.ok()) {
     return todo_error(http::status::service_unavailable, "database_error",
-                      fmt::format("the database refused the statement: error {}: {}",
-                                  outcome.error, outcome.message));
+                      fmt::format("the database refused the statement: error {}: {}", outcome.error,
+                                  outcome.message));
   }
   switch (route.action) {
     case todo_action::list: {
@@ -104,11 +104,11 @@ todo_answer no_database_answer() {
 }
 
 todo_answer no_free_connection_answer(int pool_size, std::chrono::milliseconds waited) {
-  auto answer = todo_error(
-      http::status::service_unavailable, "no_free_connection",
-      fmt::format("all {} database connections (--db-connections) stayed busy for {} s "
-                  "(--db-wait-timeout); try again shortly",
-                  pool_size, waited.count() / 1000.0));
+  auto answer =
+      todo_error(http::status::service_unavailable, "no_free_connection",
+                 fmt::format("all {} database connections (--db-connections) stayed busy for {} s "
+                             "(--db-wait-timeout); try again shortly",
+                             pool_size, waited.count() / 1000.0));
   answer.retry_after = true;
   return answer;
 }

@@ -37,10 +37,10 @@ todo_answer pool_queue_full(const worker_pool& pool) {
 
 }  // namespace
 
-awaitable<http::response<http::string_body>> answer_todo(const http::request<http::string_body>& req,
-                                                         std::uint64_t request_id,
-                                                         todo_backend& backend) {
-  auto parsed = parse_todo_request(req.method(), req.target(), req.body(), backend.settings.max_sleep);
+awaitable<http::response<http::string_body>> answer_todo(
+    const http::request<http::string_body>& req, std::uint64_t request_id, todo_backend& backend) {
+  auto parsed =
+      parse_todo_request(req.method(), req.target(), req.body(), backend.settings.max_sleep);
   if (auto* refused = std::get_if<todo_answer>(&parsed)) {
     spdlog::info("{} {} #{} -> {}", std::string_view(req.method_string()),
                  std::string_view(req.target()), request_id, static_cast<int>(refused->status));

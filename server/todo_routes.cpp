@@ -66,8 +66,8 @@ std::variant<std::string, todo_answer> title_of(std::string_view body) {
   boost::system::error_code ec;
   const auto value = json::parse(body, ec);
   if (ec) {
-    return validation_error(
-        fmt::format("the body must be a JSON object{}; it is not JSON ({})", example, ec.message()));
+    return validation_error(fmt::format("the body must be a JSON object{}; it is not JSON ({})",
+                                        example, ec.message()));
   }
   if (!value.is_object()) {
     return validation_error(fmt::format("the body must be a JSON object{}", example));
@@ -94,8 +94,9 @@ std::variant<double, todo_answer> sleep_of(const boost::urls::params_view& param
     seen = true;
     const auto seconds = parse_seconds(p.value);
     if (!seconds || *seconds > max_sleep) {
-      return validation_error(fmt::format("sleep must be a number of seconds from 0 to {}, got '{}'",
-                                          decimal_text(max_sleep), p.value));
+      return validation_error(
+          fmt::format("sleep must be a number of seconds from 0 to {}, got '{}'",
+                      decimal_text(max_sleep), p.value));
     }
     sleep = *seconds;
   }
@@ -118,7 +119,7 @@ std::string_view todo_path_of(std::string_view target) {
 }
 
 std::variant<todo_route, todo_answer> parse_todo_request(http::verb method, std::string_view target,
-                                                        std::string_view body, double max_sleep) {
+                                                         std::string_view body, double max_sleep) {
   const flavour_prefix* flavour = nullptr;
   const auto segments = todo_segments(target, &flavour);
   if (!segments) return todo_error(http::status::not_found, "not_found", "Not Found");
@@ -144,9 +145,11 @@ std::variant<todo_route, todo_answer> parse_todo_request(http::verb method, std:
     const auto id = task_id_of((*segments)[2]);
     if (!id) {
       // Echoed as the client sent it, percent-encoded: the decoded bytes need not be text.
-      const auto sent = *std::next(boost::urls::parse_origin_form(target)->encoded_segments().begin(), 2);
-      return validation_error(fmt::format("the task id must be a whole number from 1 to {}, got '{}'",
-                                          max_task_id, std::string_view(sent)));
+      const auto sent =
+          *std::next(boost::urls::parse_origin_form(target)->encoded_segments().begin(), 2);
+      return validation_error(
+          fmt::format("the task id must be a whole number from 1 to {}, got '{}'", max_task_id,
+                      std::string_view(sent)));
     }
     route.id = *id;
   } else {

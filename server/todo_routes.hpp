@@ -54,7 +54,7 @@ std::string_view todo_path_of(std::string_view target);
 // method the path does not take, 422 for a bad id, body or ?sleep= (FastAPI's validation error).
 // Call it only for targets todo_path_of recognises.
 std::variant<todo_route, todo_answer> parse_todo_request(boost::beast::http::verb method,
-                                                        std::string_view target,
-                                                        std::string_view body, double max_sleep);
+                                                         std::string_view target,
+                                                         std::string_view body, double max_sleep);
 
 }  // namespace asyncscope
