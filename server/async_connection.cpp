@@ -29,14 +29,19 @@ awaitable<db_outcome> async_connection::run(const db_query& query, const request
     disconnect();
   }
   if (mysql_ == nullptr) {
-    if (auto failed = co_await connect(req); !failed.ok()) {
+    spdlog::info("{} connecting to {} without blocking; the loop serves others meanwhile", req,
+                 db_.settings.url.without_password());
+    if (auto failed = co_await connect(); !failed.ok()) {
       spdlog::info("{} {}", req, failed.message);
       co_return failed;
     }
     spdlog::info("{} connection #{} opened (non-blocking)", req, number_);
   }
-  spdlog::info("{} {} sent on connection #{}", req, sql_of(query.which), number_);
-  auto outcome = co_await execute(query, &req);  // suspends; the loop runs others meanwhile
+  spdlog::info(
+      "{} {} sent on connection #{}; awaiting the answer on its socket (fd {}), the "
+      "loop serves others meanwhile",
+      req, sql_of(query.which), number_, mysql_get_socket(mysql_));
+  auto outcome = co_await execute(query);  // suspends; the loop runs others meanwhile
   spdlog::info("{} {}", req, outcome_text(query.which, outcome));
   if (outcome.unreachable()) disconnect();  // reconnect at the next statement
   co_return outcome;
@@ -45,25 +50,20 @@ awaitable<db_outcome> async_connection::run(const db_query& query, const request
 // Drives one Connector/C call to its end: `start` begins it; while it answers with what it
 // waits for, the coroutine awaits that and `resume`s it with what happened.
 template <typename Start, typename Continue>
-awaitable<void> async_connection::complete(Start start, Continue resume, const request_info* req) {
+awaitable<void> async_connection::complete(Start start, Continue resume) {
   for (int waiting_for = start(); waiting_for != 0;) {
-    waiting_for = resume(co_await socket_ready(waiting_for, req));
-    req = nullptr;  // said once per call
+    waiting_for = resume(co_await socket_ready(waiting_for));
   }
 }
 
 // Awaits what the library waits for; returns what happened, in the library's terms.
-awaitable<int> async_connection::socket_ready(int waiting_for, const request_info* req) {
+awaitable<int> async_connection::socket_ready(int waiting_for) {
   const bool reading = (waiting_for & MYSQL_WAIT_READ) != 0;
   const int happened = reading ? MYSQL_WAIT_READ : MYSQL_WAIT_WRITE;
   auto* socket = watched_socket();
   if (socket == nullptr) co_return MYSQL_WAIT_TIMEOUT;  // makes the library give up
   const auto wait =
       reading ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
-  if (req != nullptr) {
-    spdlog::info("{} awaiting socket {} {}; the loop thread is free meanwhile", *req, watched_fd_,
-                 reading ? "readable (the answer)" : "writable");
-  }
   if ((waiting_for & MYSQL_WAIT_TIMEOUT) == 0) {
     const auto [error] = co_await socket->async_wait(wait, as_result);
     co_return error ? MYSQL_WAIT_TIMEOUT : happened;
@@ -103,7 +103,7 @@ asio::posix::stream_descriptor* async_connection::watched_socket() {
   return &*socket_;
 }
 
-awaitable<db_outcome> async_connection::connect(const request_info& req) {
+awaitable<db_outcome> async_connection::connect() {
   const auto& settings = db_.settings;
   mysql_ = new_mysql_handle(settings, true);
   if (mysql_ == nullptr) co_return db_outcome{.error = 2008, .message = "out of memory"};
@@ -116,7 +116,7 @@ awaitable<db_outcome> async_connection::connect(const request_info& req) {
                                         url.password.c_str(), url.database.c_str(), url.port,
                                         nullptr, connect_flags);
       },
-      [&](int ready) { return mysql_real_connect_cont(&connected, mysql_, ready); }, &req);
+      [&](int ready) { return mysql_real_connect_cont(&connected, mysql_, ready); });
   connecting_ = false;
   if (connected == nullptr) {
     auto failed = failure_of(mysql_, fmt::format("cannot connect to {}", url.without_password()));
@@ -136,7 +136,7 @@ awaitable<db_outcome> async_connection::connect(const request_info& req) {
 // CREATE TABLE IF NOT EXISTS, once per server (per connection until one succeeds).
 awaitable<db_outcome> async_connection::create_tables() {
   for (const auto which : {statement::create_tasks_table, statement::create_dones_table}) {
-    auto outcome = co_await execute({.which = which}, nullptr);
+    auto outcome = co_await execute({.which = which});
     if (!outcome.ok()) co_return outcome;
     spdlog::info("{} (on connection #{}): {}", sql_of(which), number_,
                  outcome.warnings > 0 ? "the table was already there" : "created it");
@@ -145,7 +145,7 @@ awaitable<db_outcome> async_connection::create_tables() {
   co_return db_outcome{};
 }
 
-awaitable<db_outcome> async_connection::execute(const db_query& query, const request_info* req) {
+awaitable<db_outcome> async_connection::execute(const db_query& query) {
   db_outcome failure;
   MYSQL_STMT* stmt = co_await prepared(query.which, failure);
   if (stmt == nullptr) co_return failure;
@@ -155,7 +155,7 @@ awaitable<db_outcome> async_connection::execute(const db_query& query, const req
   }
   int failed = 0;
   co_await complete([&] { return mysql_stmt_execute_start(&failed, stmt); },
-                    [&](int ready) { return mysql_stmt_execute_cont(&failed, stmt, ready); }, req);
+                    [&](int ready) { return mysql_stmt_execute_cont(&failed, stmt, ready); });
   if (failed != 0) co_return failure_of(stmt, sql_of(query.which));
   if (query.which != statement::list_tasks) co_return success_of(mysql_, stmt);
   bound_task_row row;
@@ -163,8 +163,7 @@ awaitable<db_outcome> async_connection::execute(const db_query& query, const req
     co_return failure_of(stmt, sql_of(query.which));
   }
   co_await complete([&] { return mysql_stmt_store_result_start(&failed, stmt); },
-                    [&](int ready) { return mysql_stmt_store_result_cont(&failed, stmt, ready); },
-                    req);
+                    [&](int ready) { return mysql_stmt_store_result_cont(&failed, stmt, ready); });
   if (failed != 0) co_return failure_of(stmt, sql_of(query.which));
   db_outcome listed;
   int fetched = 0;  // the rows are all here now: fetching them does no I/O
@@ -189,7 +188,7 @@ awaitable<MYSQL_STMT*> async_connection::prepared(statement which, db_outcome& f
   int failed = 0;
   co_await complete(
       [&] { return mysql_stmt_prepare_start(&failed, fresh, sql.data(), sql.size()); },
-      [&](int ready) { return mysql_stmt_prepare_cont(&failed, fresh, ready); }, nullptr);
+      [&](int ready) { return mysql_stmt_prepare_cont(&failed, fresh, ready); });
   if (failed != 0) {
     failure = failure_of(fresh, sql);
     mysql_stmt_close(fresh);

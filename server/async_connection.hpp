@@ -31,13 +31,13 @@ class async_connection {
   int number() const { return number_; }
 
  private:
-  boost::asio::awaitable<db_outcome> connect(const request_info& req);
+  boost::asio::awaitable<db_outcome> connect();
   boost::asio::awaitable<db_outcome> create_tables();
-  boost::asio::awaitable<db_outcome> execute(const db_query& query, const request_info* req);
+  boost::asio::awaitable<db_outcome> execute(const db_query& query);
   boost::asio::awaitable<MYSQL_STMT*> prepared(statement which, db_outcome& failure);
   template <typename Start, typename Continue>
-  boost::asio::awaitable<void> complete(Start start, Continue resume, const request_info* req);
-  boost::asio::awaitable<int> socket_ready(int waiting_for, const request_info* req);
+  boost::asio::awaitable<void> complete(Start start, Continue resume);
+  boost::asio::awaitable<int> socket_ready(int waiting_for);
   boost::asio::posix::stream_descriptor* watched_socket();
   void disconnect();
 

@@ -141,9 +141,9 @@ int main(int argc, char* argv[]) {
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
   live.start(bound);
   server.live = &live;  // before the loop runs: its sessions read it
+  loops.start();  // before the loop: it watches from the first request on
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
-  loops.start();
   control.run();
 
   live.stop_and_join();

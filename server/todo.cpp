@@ -43,7 +43,7 @@ todo_answer finish(const todo_route& route, const db_outcome& outcome,
 // because run_todo (below) never calls it on the event loop.
 todo_answer sync_tasks(const todo_route& route, const request_info& req,
                        per_thread_connections& connections) {
-  spdlog::info("{} just called", req);
+  spdlog::info("{} just called: {}", req, action_text(route));
   const io_stopwatch stopwatch{req};
   auto& db = connections.for_this_thread();  // this pool thread's own connection
   spdlog::info("{} connection taken: this thread's own", req);
@@ -59,7 +59,7 @@ todo_answer sync_tasks(const todo_route& route, const request_info& req,
 // loop serves others while the database works.
 awaitable<todo_answer> async_tasks(const todo_route& route, const request_info& req,
                                    async_connection_pool& pool) {
-  spdlog::info("{} just called", req);
+  spdlog::info("{} just called: {}", req, action_text(route));
   const io_stopwatch stopwatch{req};
   const auto db = co_await pool.take(req);  // a pool connection; if none is free, await one
   if (!db) co_return no_free_connection_answer(pool.size(), pool.wait_timeout());
@@ -75,7 +75,7 @@ awaitable<todo_answer> async_tasks(const todo_route& route, const request_info& 
 // database calls block, with no co_await to give the thread back. The loop stands still.
 awaitable<todo_answer> async_wrong_tasks(const todo_route& route, const request_info& req,
                                          per_thread_connections& connections) {
-  spdlog::info("{} just called", req);
+  spdlog::info("{} just called: {}", req, action_text(route));
   const io_stopwatch stopwatch{req};
   auto& db = connections.for_this_thread();  // the loop thread's own blocking connection
   spdlog::info("{} connection taken: this loop thread's own", req);

@@ -55,8 +55,6 @@ awaitable<http::response<http::string_body>> answer_todo(
                  backend.pool.queued());
     co_return response_of(pool_queue_full(backend.pool));
   }
-  spdlog::info("{} {} {}", info, std::string_view(req.method_string()),
-               std::string_view(req.target()));
   auto answer = co_await run_todo(route, info, backend);
   co_return response_of(std::move(answer));
 }

@@ -113,6 +113,24 @@ todo_answer method_not_allowed(http::verb method, std::string_view allowed) {
 
 }  // namespace
 
+std::string action_text(const todo_route& route) {
+  switch (route.action) {
+    case todo_action::list:
+      return "list the tasks";
+    case todo_action::create:
+      return "create a task";
+    case todo_action::rename:
+      return fmt::format("rename task {}", route.id);
+    case todo_action::remove:
+      return fmt::format("delete task {}", route.id);
+    case todo_action::mark_done:
+      return fmt::format("mark task {} done", route.id);
+    case todo_action::unmark_done:
+      return fmt::format("mark task {} not done", route.id);
+  }
+  return "";
+}
+
 std::string_view todo_path_of(std::string_view target) {
   const flavour_prefix* flavour = nullptr;
   return todo_segments(target, &flavour) ? flavour->path : std::string_view{};

@@ -46,6 +46,9 @@ inline constexpr std::size_t max_title_bytes = 1024;
 // The largest id: the column is a signed 32-bit INT.
 inline constexpr std::int64_t max_task_id = 2'147'483'647;
 
+// The action in a few words, for logs: "list", "create", "rename 7", "done 7".
+std::string action_text(const todo_route& route);
+
 // The flavour's path when `target` is a ToDo path ("/async/tasks/3/done?sleep=1" gives
 // "/async/tasks"); empty otherwise.
 std::string_view todo_path_of(std::string_view target);

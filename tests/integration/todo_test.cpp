@@ -181,24 +181,27 @@ TEST(Todo, TheWholeCrudCycleGivesIdenticalAnswersInEachFlavour) {
 
 TEST(Todo, TwentyAsyncRequestsFinishInUnderTwoSleepsOnOneThread) {
   server_process server{{"--db", database_url()}};
-  all_at_once(server, "/async/tasks", 20);  // the pool's 20 connections opened first
+  // The pool's 20 connections opened, and their statements prepared, before the measured run.
+  all_at_once(server, "/async/tasks?sleep=0.1", 20);
+  const auto warmed_up = server.output().size();
   const auto [answers, took] = all_at_once(server, "/async/tasks?sleep=0.2", 20);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, sleep_s);
   EXPECT_LT(took, 2 * sleep_s);
   ASSERT_EQ(server.stop(SIGTERM), 0);
-  const auto log = server.output();
-  // Every step ran on the loop thread, and all twenty sleeps were under way at once: sent
-  // before the first one came back.
+  const auto log = server.output().substr(warmed_up);
+  // Every step ran on the loop thread, and the sleeps overlapped: at least half were sent
+  // before the first came back (one after another, that would be one).
   EXPECT_EQ(count_matches(log, R"(\(loop-0\) \| /async/tasks #\d+ DO SLEEP\(\?\) sent)"), 20u);
   EXPECT_EQ(count_matches(log, R"(\((pool|main)[^)]*\) \| /async/tasks)"), 0u) << log;
   const auto first_back = log.find("the database slept");
   ASSERT_NE(first_back, std::string::npos);
-  EXPECT_GE(count_matches(log.substr(0, first_back), R"(DO SLEEP\(\?\) sent)"), 15u) << log;
+  EXPECT_GE(count_matches(log.substr(0, first_back), R"(DO SLEEP\(\?\) sent)"), 10u) << log;
 }
 
 TEST(Todo, FiveAsyncWrongRequestsRunOneAfterAnotherAndTheDetectorNamesThem) {
   server_process server{{"--db", database_url()}};
+  call(server, "GET", "/async-wrong/tasks");  // the loop thread's connection opened first
   const auto [answers, took] = all_at_once(server, "/async-wrong/tasks?sleep=0.2", 5);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, 4.5 * sleep_s);
@@ -215,6 +218,7 @@ TEST(Todo, FiveAsyncWrongRequestsRunOneAfterAnotherAndTheDetectorNamesThem) {
 
 TEST(Todo, SyncRequestsWaitOnPoolThreadsInWaves) {
   server_process server{{"--db", database_url(), "--pool-threads", "2"}};
+  all_at_once(server, "/sync/tasks?sleep=0.1", 2);  // each pool thread's connection opened first
   const auto [answers, took] = all_at_once(server, "/sync/tasks?sleep=0.2", 4);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, 1.9 * sleep_s);  // 4 requests, 2 threads: two waves
@@ -223,7 +227,7 @@ TEST(Todo, SyncRequestsWaitOnPoolThreadsInWaves) {
   const auto log = server.output();
   EXPECT_EQ(count_matches(log, R"(\(pool-\d+\) \| /sync/tasks #\d+ DO SLEEP\(\?\) sent .*; )"
                                R"(pool-\d+ blocks until the database answers)"),
-            4u)
+            6u)
       << log;
   EXPECT_EQ(log.find("WARN loop-0 blocked"), std::string::npos) << log;
 }
