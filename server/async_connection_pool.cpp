@@ -67,6 +67,7 @@ int async_connection_pool::size() const {
 
 awaitable<async_connection_pool::lease> async_connection_pool::take(const request_info& req) {
   auto& pool = *state_;
+  const auto executor = co_await asio::this_coro::executor;  // where this coroutine runs
   std::shared_ptr<waiter> me;
   {
     const std::lock_guard lock{pool.mutex};
@@ -84,7 +85,7 @@ awaitable<async_connection_pool::lease> async_connection_pool::take(const reques
                    pool.size);
       co_return lease{state_, std::make_unique<async_connection>(pool.db, pool.loop), req};
     }
-    me = std::make_shared<waiter>(co_await asio::this_coro::executor);
+    me = std::make_shared<waiter>(executor);
     me->wake.expires_after(wait_timeout_);
     pool.waiters.push_back(me);
     spdlog::info("{} all {} pool connections are lent out; awaiting one (at most {} ms)", req,
