@@ -2,7 +2,8 @@
 
 #include "awaitable_result.hpp"
 #include "dashboard.hpp"
-#include "http_session.hpp"
+#include "listener.hpp"
+#include "log_escaped.hpp"
 #include "logging.hpp"
 #include "named_threads.hpp"
 #include "options.hpp"
@@ -12,7 +13,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -28,6 +30,7 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace asyncscope;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -41,13 +44,14 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
   return acceptor;
 }
 
-// First SIGINT/SIGTERM: stop accepting, let requests in flight finish, then stop the loop and
-// the pool. A second signal quits at once.
+// First SIGINT/SIGTERM: stop accepting, let requests in flight finish (for --drain-timeout at
+// most), then stop the loop and the pool. A second signal quits at once.
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::acceptor& acceptor,
-                                         server_state& server) {
+                                         server_state& server,
+                                         std::chrono::milliseconds drain_timeout) {
   const auto [ec, signal] = co_await signals.async_wait(as_result);
   if (ec) co_return;
-  server.draining = true;
+  server.counters.draining = true;
   spdlog::warn(
       "{} received: no new connections; answering the requests already sent "
       "(signal again to quit now)",
@@ -55,10 +59,22 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   signals.async_wait([](boost::system::error_code again, int second) {
     if (again) return;
     spdlog::warn("second signal: quitting now");
+    spdlog::shutdown();
     std::_Exit(128 + second);
   });
-  co_await asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
-                          asio::use_awaitable);
+  // The drain runs on the loop; the deadline on this thread, so it holds even if the loop is
+  // blocked (a frozen loop cannot be joined, so the process ends without it).
+  asio::steady_timer deadline{co_await asio::this_coro::executor, drain_timeout};
+  const auto drained = co_await (asio::co_spawn(acceptor.get_executor(),
+                                                stop_and_drain(acceptor, server), as_result) ||
+                                 deadline.async_wait(as_result));
+  if (drained.index() == 1) {
+    spdlog::error("ERROR {} request(s) still in flight after {} s (--drain-timeout); quitting",
+                  server.counters.requests_in_flight.load(),
+                  std::chrono::duration<double>(drain_timeout).count());
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
   spdlog::info("all requests answered; bye");
   signals.cancel();
 }
@@ -84,18 +100,10 @@ int main(int argc, char* argv[]) {
       }};
   named_threads event_loop{"loop", options.loop_threads};
   worker_pool pool{options.pool_threads};
-  server_state server{.limits = {options.sleep, options.max_sleep},
-                      .http = options.http,
-                      .event_loop = event_loop.context().get_executor(),
-                      .loop_threads = options.loop_threads,
-                      .pool = pool,
-                      .loops = loops,
-                      .feed = feed,
-                      .metrics = metrics};
-  dashboard live{server};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
   const long spare_files = open_file_limit() - options.http.max_connections - 256;
-  server.http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
+  auto http = options.http;
+  http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
 
   std::optional<tcp::acceptor> acceptor;
   try {
@@ -105,11 +113,23 @@ int main(int argc, char* argv[]) {
                options.port, e.code().message());
     return 1;
   }
+  const auto bound = acceptor->local_endpoint();
+  server_state server{.config = {.limits = {options.sleep, options.max_sleep},
+                                 .http = http,
+                                 .loop_threads = options.loop_threads,
+                                 .loopback_only = bound.address().is_loopback(),
+                                 .dashboard_port = 0,
+                                 .test_routes = options.test_routes},
+                      .event_loop = event_loop.context().get_executor(),
+                      .pool = pool,
+                      .loops = loops,
+                      .feed = feed,
+                      .metrics = metrics};
+  dashboard live{server};
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
   asio::signal_set signals{control, SIGINT, SIGTERM};
 
-  const auto bound = acceptor->local_endpoint();
   spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
                ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
   if (spare_files < 64) {
@@ -128,10 +148,11 @@ int main(int argc, char* argv[]) {
              bound.port());
   std::fflush(stdout);
 
-  asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
-  asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
+  asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
+                 log_escaped("the accept loop"));
+  asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
+                 log_escaped("shutdown"));
   live.start(bound);
-  server.live = &live;  // before the loop runs: its sessions read it
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
   loops.start();
