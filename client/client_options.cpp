@@ -164,6 +164,17 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
         "starting with /");
   }
   const auto& name = vm["endpoint"].as<std::string>();
+  // A space or a control character would end the request line early, and a CR LF would start a
+  // header of the caller's choosing: refused here, never sent.
+  const auto unsafe = std::find_if(name.begin(), name.end(), [](unsigned char c) {
+    return c <= ' ' || c == 0x7f;
+  });
+  if (unsafe != name.end()) {
+    return usage_error(fmt::format(
+        "--endpoint may not contain spaces or control characters (found byte 0x{:02x}); "
+        "percent-encode them, e.g. %20",
+        static_cast<unsigned char>(*unsafe)));
+  }
   auto path = endpoint_path(name);
   if (!path) {
     return usage_error(fmt::format(

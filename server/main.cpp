@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -30,7 +30,6 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace asyncscope;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -62,13 +61,15 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
     spdlog::shutdown();
     std::_Exit(128 + second);
   });
-  // The drain runs on the loop; the deadline on this thread, so it holds even if the loop is
-  // blocked (a frozen loop cannot be joined, so the process ends without it).
+  // The drain runs on the loop; its deadline on this thread, so it holds even while the loop is
+  // blocked. A frozen loop cannot be joined, so past the deadline the process ends without it.
   asio::steady_timer deadline{co_await asio::this_coro::executor, drain_timeout};
-  const auto drained = co_await (asio::co_spawn(acceptor.get_executor(),
-                                                stop_and_drain(acceptor, server), as_result) ||
-                                 deadline.async_wait(as_result));
-  if (drained.index() == 1) {
+  asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
+                 [&deadline](const std::exception_ptr& escaped) {
+                   log_escaped("the drain")(escaped);
+                   asio::post(deadline.get_executor(), [&deadline] { deadline.cancel(); });
+                 });
+  if (const auto [drained] = co_await deadline.async_wait(as_result); !drained) {  // expired
     spdlog::error("ERROR {} request(s) still in flight after {} s (--drain-timeout); quitting",
                   server.counters.requests_in_flight.load(),
                   std::chrono::duration<double>(drain_timeout).count());

@@ -193,12 +193,14 @@ parsed_server_options parse_server_options(int argc, const char* const argv[]) {
   all.add(flags).add(hidden);
   po::variables_map vm;
   try {
-    // No positional options: a stray word ("asyncscope-server 8080") is an error, not ignored.
-    po::store(po::command_line_parser(argc, argv)
-                  .options(all)
-                  .positional(po::positional_options_description{})
-                  .run(),
-              vm);
+    const auto parsed = po::command_line_parser(argc, argv).options(all).allow_unregistered().run();
+    // A stray word ("asyncscope-server 8080") or an unknown flag is an error, not ignored.
+    for (const auto& unknown : po::collect_unrecognized(parsed.options, po::include_positional)) {
+      if (unknown.starts_with('-')) return bad_flag(fmt::format("unknown flag '{}'", unknown));
+      return bad_flag(fmt::format(
+          "unexpected argument '{}': every value needs its flag, e.g. --port 8080", unknown));
+    }
+    po::store(parsed, vm);
     if (vm.count("help")) {
       std::ostringstream help;
       help << about << "\n\nUsage: asyncscope-server [options]\n\n" << flags << examples;

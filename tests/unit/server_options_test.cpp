@@ -52,6 +52,11 @@ TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
       {{"--log-level", "loud"}, "--log-level"},
       {{"--host", "example"}, "--host"},
       {{"--frobnicate"}, "frobnicate"},
+      {{"8080"}, "8080"},
+      {{"--port", "1", "stray"}, "stray"},
+      {{"--max-sleep", "1e20"}, "--max-sleep"},
+      {{"--max-sleep", "86401"}, "--max-sleep"},
+      {{"--drain-timeout", "0"}, "--drain-timeout"},
   };
   for (const auto& [args, flag] : cases) {
     const auto p = parse(args);
