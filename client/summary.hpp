@@ -64,7 +64,7 @@ std::string verdict(const summary& s);
 // Sums up one run from its records; options says what was asked for.
 summary summarize(const client_options& options, const std::vector<request_record>& records);
 
-// The summary as one line of JSON, with the keys DESIGN.md promises.
+// The summary as one line of JSON, with the keys docs/reference.md lists.
 std::string summary_json(const summary& s);
 
 // The summary as a few aligned lines for a terminal, ending with "TOTAL TIME: 1.012".
