@@ -25,17 +25,27 @@ std::optional<int> positive_number(const char* text) {
 
 // Where to break `rest`, which starts at column `column`: the last space that leaves the text
 // before it within `width`, or, when the first word is already too long, the first space after
-// it. Spaces before column `indent` are padding, never a break. None: the rest stays whole.
+// it. A space before "(" or after ":" is better when what follows it fits on the next line, so
+// that "(something blocked the server)" stays whole. Spaces before column `indent` are padding,
+// never a break. None: the rest fits, or cannot be broken.
 std::optional<std::size_t> break_at(std::string_view rest, int column, int width, int indent) {
+  const int end = column + display_columns(rest);
+  if (end <= width) return std::nullopt;
   std::optional<std::size_t> last_fitting;
+  std::optional<std::size_t> last_natural;
   for (std::size_t i = 0; i < rest.size(); ++i) {
     if (rest[i] == ' ' && column >= indent) {
-      if (column > width) return last_fitting ? last_fitting : i;
+      if (column > width) return last_natural ? last_natural : last_fitting ? last_fitting : i;
       last_fitting = i;
+      const bool natural =
+          (i + 1 < rest.size() && rest[i + 1] == '(') || (i > 0 && rest[i - 1] == ':');
+      if (natural && 3 * column >= width && indent + end - column - 1 <= width) {
+        last_natural = i;
+      }
     }
     column += display_columns(rest.substr(i, 1));
   }
-  return column > width ? last_fitting : std::nullopt;
+  return last_natural ? last_natural : last_fitting;
 }
 
 }  // namespace

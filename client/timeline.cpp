@@ -27,7 +27,7 @@ constexpr int narrowest_plot = 10;
 constexpr int columns_per_tick = 10;
 // Rows of bars for all server processes together, however many requests: with the summary
 // above and the axis, legend, threads and verdict below, fifty requests fit in 80×24.
-constexpr std::size_t most_rows = 8;
+constexpr std::size_t most_rows = 6;
 // A lane of more bars than this, one after another, is drawn as a staircase of this many steps
 // at most (two bars stay one row: a pool thread that took a second request).
 constexpr std::size_t most_bars_in_one_row = 2;
@@ -352,13 +352,27 @@ std::string axis_text(const timeline& t, int label_width, int columns) {
   return fmt::format("{}└{}┘\n{}\n", std::string(indent - 1, ' '), fmt::join(rule, ""), labels);
 }
 
+// Entries joined by "; " into lines at most `width` columns wide, each indented by two spaces,
+// an entry broken only when it is too long for a line of its own.
+std::string packed(const std::vector<std::string>& entries, int width) {
+  std::string out;
+  std::string line;
+  for (const auto& entry : entries) {
+    auto longer = line.empty() ? "  " + entry : line + "; " + entry;
+    if (!line.empty() && display_columns(longer) > width) {
+      out += wrapped(line, width, 2);
+      longer = "  " + entry;
+    }
+    line = std::move(longer);
+  }
+  return line.empty() ? out : out + wrapped(line, width, 2);
+}
+
 // What the glyphs, the notes and a column mean, wrapped to the width; only the notes the chart
 // uses, each explained with its first example.
 std::string legend_text(const chart& c, const timeline& t, int width, bool colour) {
-  std::vector<std::string> parts{
-      fmt::format("{}{} a request, from start to finish on its server thread", bar_glyphs[0],
-                  bar_glyphs[1]),
-      fmt::format("{:.3g} s per column", (t.end - t.start) / c.columns)};
+  std::vector<std::string> parts{fmt::format("{}{} a request on its server thread, start to end",
+                                             bar_glyphs[0], bar_glyphs[1])};
   const drawn_row* repeated = nullptr;
   const drawn_row* stepped = nullptr;
   for (const auto& process : c.processes) {
@@ -367,12 +381,12 @@ std::string legend_text(const chart& c, const timeline& t, int width, bool colou
       if (!stepped && row.step) stepped = &row;
     }
   }
-  if (repeated) parts.push_back(fmt::format("× {0}: {0} rows alike, drawn as one", repeated->rows));
+  if (repeated) parts.push_back(fmt::format("× {0}: {0} rows alike", repeated->rows));
   if (stepped) {
-    parts.push_back(fmt::format("{}: the order in which its thread ran them, one after another",
-                                step_text(*stepped->step)));
+    parts.push_back(fmt::format("{}: the order its thread ran them in", step_text(*stepped->step)));
   }
-  auto text = wrapped(fmt::format("  {}", fmt::join(parts, "; ")), width, 2);
+  parts.push_back(fmt::format("{:.3g} s per column", (t.end - t.start) / c.columns));
+  auto text = packed(parts, width);
   if (colour) {
     const auto plain = fmt::format("{}{}", bar_glyphs[0], bar_glyphs[1]);
     text.replace(text.find(plain), plain.size(), glyph(0, true) + glyph(1, true));

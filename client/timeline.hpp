@@ -63,7 +63,7 @@ double tick_step(double span, int most_ticks);
 // ten that makes at most five steps (50 bars: five steps of 10).
 std::size_t bars_per_step(std::size_t bars);
 
-// The timeline for a terminal `width` columns wide and 24 rows high: a header, at most 8 rows
+// The timeline for a terminal `width` columns wide and 24 rows high: a header, at most 6 rows
 // of bars (rows that look the same drawn once with "× 50"; a lane of many bars in a row as a
 // staircase, each step numbered "1st–10th"), an axis in seconds, a legend, the number of
 // requests that have no bar, and, again under the picture, the threads and `verdict` (when not

@@ -21,6 +21,7 @@
 namespace json = boost::json;
 using asyncscope::testing::number;
 using asyncscope::testing::run_client;
+using asyncscope::testing::run_program;
 using asyncscope::testing::run_result;
 using asyncscope::testing::server_process;
 
