@@ -574,6 +574,18 @@ TEST(TimelineSvg, UsesTypeLargeEnoughToProject) {
   EXPECT_EQ(occurrences(svg, ">pool-"), 40u);  // every thread named, none left out
 }
 
+TEST(TimelineSvg, NumbersBarsThatRanOneAfterAnotherInTheOrderTheyRan) {
+  const auto wrong = asyncscope::timeline_svg(build_timeline(run_of(fifty_async_wrong())), {});
+  for (const char* number : {">1</text>", ">10</text>", ">50</text>"}) {
+    EXPECT_NE(wrong.find(number), std::string::npos) << number;
+  }
+  EXPECT_NE(wrong.find("numbers: the order they ran in"), std::string::npos);
+
+  const auto sync = asyncscope::timeline_svg(build_timeline(run_of(fifty_sync())), {});
+  EXPECT_EQ(sync.find(">1</text>"), std::string::npos) << "two bars in a lane need no numbers";
+  EXPECT_EQ(sync.find("numbers:"), std::string::npos);
+}
+
 TEST(XmlEscaped, EscapesWhatXmlReserves) {
   EXPECT_EQ(asyncscope::xml_escaped("a<b & \"c\" 'd'>"),
             "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
