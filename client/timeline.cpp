@@ -352,6 +352,13 @@ std::string axis_text(const timeline& t, int label_width, int columns) {
   return fmt::format("{}└{}┘\n{}\n", std::string(indent - 1, ' '), fmt::join(rule, ""), labels);
 }
 
+// Three digits of a duration, in seconds or, under a millisecond, in milliseconds: "0.0158 s",
+// "0.848 s", "0.0729 ms".
+std::string short_duration(double seconds) {
+  if (seconds > 0 && seconds < 0.001) return fmt::format("{:.3g} ms", seconds * 1000);
+  return fmt::format("{:.3g} s", seconds);
+}
+
 // Entries joined by "; " into lines at most `width` columns wide, each indented by two spaces,
 // an entry broken only when it is too long for a line of its own.
 std::string packed(const std::vector<std::string>& entries, int width) {
@@ -382,10 +389,14 @@ std::string legend_text(const chart& c, const timeline& t, int width, bool colou
     }
   }
   if (repeated) parts.push_back(fmt::format("× {0}: {0} rows alike", repeated->rows));
-  if (stepped) {
-    parts.push_back(fmt::format("{}: the order its thread ran them in", step_text(*stepped->step)));
+  if (stepped && stepped->step->first == stepped->step->last) {
+    parts.emplace_back("1st, 2nd, …: the order its thread ran them in");
+  } else if (stepped) {
+    const auto& step = *stepped->step;
+    parts.push_back(fmt::format("{}: the requests its thread ran {} to {}", step_text(step),
+                                ordinal(step.first), ordinal(step.last)));
   }
-  parts.push_back(fmt::format("{:.3g} s per column", (t.end - t.start) / c.columns));
+  parts.push_back(fmt::format("{} per column", short_duration((t.end - t.start) / c.columns)));
   auto text = packed(parts, width);
   if (colour) {
     const auto plain = fmt::format("{}{}", bar_glyphs[0], bar_glyphs[1]);

@@ -346,7 +346,8 @@ TEST(TimelineText, AsyncWrongIsAStaircaseOfNumberedSteps) {
       EXPECT_LE(drawn_span(rows[i].bars).first, drawn_span(rows[i - 1].bars).second + 1) << text;
     }
   }
-  EXPECT_NE(text.find("1st–10th: the order its thread ran them in"), std::string::npos) << text;
+  EXPECT_NE(text.find("1st–10th: the requests its thread ran 1st to 10th"), std::string::npos)
+      << text;
 }
 
 TEST(TimelineText, AFewRequestsOneAfterAnotherAreAStepEachInAlternatingGlyphs) {
@@ -354,11 +355,13 @@ TEST(TimelineText, AFewRequestsOneAfterAnotherAreAStepEachInAlternatingGlyphs) {
   for (std::size_t i = 0; i < 3; ++i) {
     records.push_back(ran_on(i + 1, "loop-0", static_cast<double>(i), i + 1.0));
   }
-  const auto rows = rows_of(timeline_text(build_timeline(run_of(records)), "", 100, false));
+  const auto text = timeline_text(build_timeline(run_of(records)), "", 100, false);
+  const auto rows = rows_of(text);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].note, "1st");
   EXPECT_EQ(rows[1].note, "2nd");
   EXPECT_EQ(rows[2].note, "3rd");
+  EXPECT_NE(text.find("1st, 2nd, …: the order its thread ran them in"), std::string::npos) << text;
   EXPECT_NE(rows[0].bars.find("█"), std::string::npos) << rows[0].bars;
   EXPECT_NE(rows[1].bars.find("▒"), std::string::npos) << rows[1].bars;
   EXPECT_NE(rows[2].bars.find("█"), std::string::npos) << rows[2].bars;
