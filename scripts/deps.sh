@@ -9,6 +9,7 @@ asyncscope_packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev googletest
   jq bc procps time
+  tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
 )
 
