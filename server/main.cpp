@@ -55,6 +55,7 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   signals.async_wait([](boost::system::error_code again, int second) {
     if (again) return;
     spdlog::warn("second signal: quitting now");
+    flush_logs_for(std::chrono::milliseconds(500));  // async-log: _Exit skips the log's drain
     std::_Exit(128 + second);
   });
   co_await asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
@@ -72,7 +73,7 @@ int main(int argc, char* argv[]) {
     return parsed.exit_code;
   }
   const auto& options = *parsed.options;
-  setup_logging(options.log_level);
+  setup_logging(options.log_level, options.log_queue_lines);
   name_this_thread("main");
 
   // Declared before the threads that use them, so they outlive those threads.

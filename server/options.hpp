@@ -2,6 +2,7 @@
 // The server's flags, as DESIGN.md lists them, and their validation.
 
 #include "http_limits.hpp"
+#include "logging.hpp"
 
 #include <spdlog/common.h>
 
@@ -20,6 +21,7 @@ struct server_options {
   int block_warn_ms = 100;
   http_limits http;  // asyncio's debug-mode threshold for a slow callback
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::size_t log_queue_lines = default_log_queue_lines;
 };
 
 // Either options to run with, or text to print and the exit code to leave with
