@@ -35,6 +35,23 @@ class thread_name_flag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Overrides spdlog's `%P`, which asks the kernel (getpid) again for every line: on the log
+// writer that was most of its time. The id is taken once, when the formatter is made; a process
+// that forks sets up its own logging (its writer thread does not survive the fork).
+class process_id_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    dest.append(id_.data(), id_.data() + id_.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<process_id_flag>();
+  }
+
+ private:
+  std::string id_ = std::to_string(getpid());
+};
+
 // The server's one log queue; the default logger writes into it.
 std::shared_ptr<log_queue> server_log;
 
@@ -61,7 +78,7 @@ std::terminate_handler default_terminate = nullptr;
 
 std::unique_ptr<spdlog::formatter> make_log_formatter() {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<thread_name_flag>('N').set_pattern(
+  formatter->add_flag<thread_name_flag>('N').add_flag<process_id_flag>('P').set_pattern(
       "%H:%M:%S.%f Process ID: %P | Thread ID: %t (%N) | %v");
   return formatter;
 }
