@@ -112,8 +112,8 @@ void log_queue::run_writer() {
   for (;;) {
     const bool lines_to_write = !waiting_.empty() || dropped_since_taken_ > 0;
     const auto now = std::chrono::steady_clock::now();
-    const bool warning_due = unreported_drops_ > 0 &&
-                             (stopping_ || now - last_warning_ >= warning_interval);
+    const bool warning_due =
+        unreported_drops_ > 0 && (stopping_ || now - last_warning_ >= warning_interval);
     if (!lines_to_write && !warning_due) {
       if (stopping_) break;
       writer_asleep_ = true;
@@ -132,8 +132,8 @@ void log_queue::run_writer() {
     }
     batch.swap(waiting_);
     unreported_drops_ += std::exchange(dropped_since_taken_, 0);
-    const bool warn = unreported_drops_ > 0 &&
-                      (stopping_ || now - last_warning_ >= warning_interval);
+    const bool warn =
+        unreported_drops_ > 0 && (stopping_ || now - last_warning_ >= warning_interval);
     lock.unlock();
     write_batch(batch, warn);
     const auto count = batch.size();
