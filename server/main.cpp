@@ -58,7 +58,7 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   signals.async_wait([](boost::system::error_code again, int second) {
     if (again) return;
     spdlog::warn("second signal: quitting now");
-    spdlog::shutdown();
+    flush_logs_for(std::chrono::milliseconds(500));  // _Exit skips the log writer's drain
     std::_Exit(128 + second);
   });
   // The drain runs on the loop; its deadline on this thread, so it holds even while the loop is
@@ -73,7 +73,7 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
     spdlog::error("ERROR {} request(s) still in flight after {} s (--drain-timeout); quitting",
                   server.counters.requests_in_flight.load(),
                   std::chrono::duration<double>(drain_timeout).count());
-    spdlog::shutdown();
+    flush_logs_for(std::chrono::milliseconds(500));  // _Exit skips the log writer's drain
     std::_Exit(1);
   }
   spdlog::info("all requests answered; bye");
@@ -89,7 +89,7 @@ int main(int argc, char* argv[]) {
     return parsed.exit_code;
   }
   const auto& options = *parsed.options;
-  setup_logging(options.log_level);
+  setup_logging(options.log_level, options.log_queue_lines);
   name_this_thread("main");
 
   // Declared before the threads that use them, so they outlive those threads.

@@ -48,6 +48,7 @@ struct raw_flags {
   int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
   int max_connections = 0, max_pool_queue = 0;
   bool test_routes = false;
+  long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
 };
 
@@ -90,6 +91,9 @@ po::options_description describe(raw_flags& raw) {
      "at SIGTERM/SIGINT, seconds to let requests in flight finish; then quit anyway (exit 1)")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
+    ("log-queue", po::value(&raw.log_queue)->default_value(static_cast<long long>(defaults.log_queue_lines)),
+     "log lines that may wait for the log writer; beyond it new lines are dropped, counted in "
+     "/metrics and warned about")
     ("help,h", "show this help and exit")
     ("version", "show the version and exit");
   // clang-format on
@@ -178,6 +182,10 @@ parsed_server_options validate(const raw_flags& raw) {
     return bad_flag(fmt::format(
         "--log-level must be trace, debug, info, warn, error or off, got '{}'", raw.log_level));
   }
+  if (raw.log_queue < 1 || raw.log_queue > 10'000'000) {
+    return bad_flag(fmt::format("--log-queue must be from 1 to 10000000, got {}", raw.log_queue));
+  }
+  o.log_queue_lines = static_cast<std::size_t>(raw.log_queue);
   return {o, "", 0};
 }
 

@@ -2,6 +2,7 @@
 // The server's flags and their validation; docs/reference.md lists them for users.
 
 #include "http_limits.hpp"
+#include "logging.hpp"
 
 #include <spdlog/common.h>
 
@@ -23,6 +24,7 @@ struct server_options {
   bool test_routes = false;                          // hidden: routes only the tests use
   http_limits http;
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::size_t log_queue_lines = default_log_queue_lines;
 };
 
 // Either options to run with, or text to print and the exit code to leave with
