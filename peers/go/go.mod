@@ -1,0 +1,3 @@
+module asyncscope/peers/go
+
+go 1.19
