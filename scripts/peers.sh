@@ -24,7 +24,7 @@ asyncscope (Release) and the Go peer, then measures, in this order:
 Takes about five minutes once built. Prints the tables, writes them to build/peers-results.md;
 every measurement is in build/peers/measurements.tsv, the servers' logs in build/peers/.
 
-  --quick          sleep 0.25 s in (a), 2,000 in (b), 2 s of wrk, 1 round: about a minute
+  --quick          sleep 0.25 s in (a), 2,000 in (b), 2 s of wrk, 1 round: about two minutes
   --rounds N       rounds of (b) and (c) (default 2)
   --storm N        concurrent requests in (b) (default 10000)
   --wrk-seconds S  length of each wrk run in (c) (default 5)
@@ -208,7 +208,7 @@ if [ "$matrix" = 1 ]; then
           '[.total_time, .ok, .failed, (.server_threads | length), .max_overlap] | @tsv' <<<"$summary")
         printf '%.2f s, %s threads, overlap %s\n' "$total" "$threads" "$overlap" >&2
         record a "$name" "$endpoint x$count" 1 "$total" s "$ok" "$failed" "threads=$threads overlap=$overlap"
-        cell=$(printf '%.2f s %3s thr' "$total" "$threads")
+        cell=$(printf '%6.2f s %3s thr' "$total" "$threads")
         [ "$failed" = 0 ] || cell+=" ($failed failed)"
         matrix_cell[$name,$endpoint,$count]=$cell
       done
@@ -304,7 +304,7 @@ figure_text() {
   echo
   echo "Machine: $machine."
   echo "Go runs with GOMAXPROCS=$go_procs in (b) and (c); asyncscope with 1 loop thread; nginx"
-  echo "with 1 worker; uvicorn as 1 process. $rounds round(s); each ratio is taken within a round,"
+  echo "with 1 worker; uvicorn as 1 process. Rounds: $rounds; each ratio is taken within a round,"
   echo "then the median over the rounds."
   if [ "$matrix" = 1 ]; then
     echo
@@ -332,10 +332,10 @@ figure_text() {
       "$(figure_text "$name" storm0)" "$(ratio "$name" storm0 nginx)" \
       "$(figure_text "$name" wrk)" "$(ratio "$name" wrk nginx)"
   done
-  printf '%-11s %12s %8s %12s %8s %12s %8s\n' "asyncscope" "" "$(ratio asyncscope storm1 uvicorn)" "" \
-    "$(ratio asyncscope storm0 uvicorn)" "" "$(ratio asyncscope wrk uvicorn)"
-  printf '%-11s %12s %8s %12s %8s %12s %8s\n' "" "" "x uvicorn" "" "x uvicorn" "" "x uvicorn"
   echo '```'
+  echo
+  echo "asyncscope vs uvicorn: $(ratio asyncscope storm1 uvicorn)x the time at ${storm} @1s," \
+    "$(ratio asyncscope storm0 uvicorn)x at ${storm} @0s, $(ratio asyncscope wrk uvicorn)x the requests/s."
   echo
   echo "Times: lower is better (x nginx below 1 beats nginx). Requests/s: higher is better."
   echo "A run with any failed request counts as \"failed\" and is left out of the ratios; every"
