@@ -165,7 +165,8 @@ def main():
     handler = logging.StreamHandler()
     handler.setFormatter(LessonFormatter())
     log.addHandler(handler)
-    log.setLevel({"info": logging.INFO, "warn": logging.WARNING, "off": logging.CRITICAL}[args.log_level])
+    levels = {"info": logging.INFO, "warn": logging.WARNING, "off": logging.CRITICAL + 1}
+    log.setLevel(levels[args.log_level])
 
     # Bound here rather than by uvicorn, so that port 0 works and the real port can be printed.
     listener = socket.create_server((args.host, args.port), backlog=4096)

@@ -189,7 +189,8 @@ func lesson(path string, endpoint func(*http.Request, *call) endpointResult) {
 		}
 		sleep, err := sleepOf(r)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_sleep", "detail": err.Error()})
+			writeJSON(w, http.StatusBadRequest,
+				map[string]string{"error": "bad_sleep", "detail": err.Error()})
 			return
 		}
 		c := &call{endpoint: path, id: lastRequestID.Add(1), sleep: sleep, started: time.Now(),
