@@ -10,7 +10,7 @@ runs depends only on how it is declared:
   /async-wrong     an `async def` that calls time.sleep. It runs on the event loop too, and
                    awaits nothing: the loop, the only thread that serves requests, stands still.
 
-Run:  python3 peers/fastapi_app.py --port 8000   (Debian: apt-get install python3-fastapi
+Run:  /usr/bin/python3 peers/fastapi_app.py --port 8000   (Debian: apt-get install python3-fastapi
       python3-uvicorn; add python3-uvloop python3-httptools for uvicorn's faster loop and parser)
 """
 

@@ -1,3 +1,3 @@
-module asyncscope/peers/go
+module peer-go
 
 go 1.19

@@ -13,7 +13,7 @@
 //   /async-wrong     the very call that freezes asyncscope's and FastAPI's event loop: a
 //                    blocking time.Sleep. Here it only parks its goroutine (see asyncWrong).
 //
-// Run:  go run ./peers/go -port 8000        (Debian: apt-get install golang-go; stdlib only)
+// Run:  cd peers/go && go run . -port 8000    (Debian: apt-get install golang-go; stdlib only)
 
 package main
 
