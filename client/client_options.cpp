@@ -184,7 +184,7 @@ std::string client_help_text() {
          "Python client did. Then it sums up what the server's answers reveal: which process\n"
          "and threads ran the requests, how many overlapped at one instant, and whether they\n"
          "ran concurrently, one after another, or in waves, ending with the total time.\n"
-         "--timeline then draws each request instead of printing it.\n\n"
+         "With --timeline it draws each request on a timeline instead of printing it.\n\n"
       << client_flags()
       << "\nExamples:\n"
          "  asyncscope-client -e async-endpoint -c 50\n"
