@@ -1,8 +1,7 @@
 #include "http_session.hpp"
 
 #include "awaitable_result.hpp"
-#include "dashboard.hpp"
-#include "dashboard_page.hpp"
+#include "dashboard_address.hpp"
 #include "json_text.hpp"
 #include "lesson.hpp"
 #include "seconds.hpp"
@@ -90,14 +89,27 @@ response watch_response(watch_route which, const server_state& server) {
     case watch_route::metrics:
       return text_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                            prometheus_text(current_metrics(server)));
-    case watch_route::dashboard:
-      return text_response(http::status::ok, "text/html; charset=utf-8",
-                           std::string(dashboard_page()));
     case watch_route::health:
-    case watch_route::events:  // only reaches here when the dashboard is not running
+    case watch_route::dashboard:  // answered by redirect_to_dashboard
+    case watch_route::events:
       break;
   }
   return json_response(http::status::ok, {{"status", "ok"}});
+}
+
+// The dashboard has its own port and thread (dashboard.hpp): GET / and GET /events are sent
+// there; POST /fire is only answered there.
+response redirect_to_dashboard(const http::request<http::string_body>& req, const route& found,
+                               const server_state& server) {
+  const auto url = dashboard_url(req[http::field::host], server.dashboard_port);
+  if (std::holds_alternative<fire_route>(found)) {
+    return error_response({http::status::not_found, "not_found",
+                           fmt::format("POST /fire is served by the dashboard, at {}fire", url)});
+  }
+  const auto location = url + (std::get<watch_route>(found) == watch_route::events ? "events" : "");
+  auto res = json_response(http::status::temporary_redirect, {{"dashboard", location}});
+  res.set(http::field::location, location);
+  return res;
 }
 
 // Maps one routed request to its response.
@@ -108,15 +120,12 @@ awaitable<response> handle_request(const http::request<http::string_body>& req, 
                  std::string_view(req.target()), request_id, static_cast<int>(e->status), e->error);
     co_return error_response(*e);
   }
-  if (const auto* which = std::get_if<watch_route>(&found)) {
-    co_return watch_response(*which, server);
+  const auto* which = std::get_if<watch_route>(&found);
+  if (std::holds_alternative<fire_route>(found) ||
+      (which && (*which == watch_route::dashboard || *which == watch_route::events))) {
+    co_return redirect_to_dashboard(req, found, server);
   }
-  if (const auto* fire = std::get_if<fire_route>(&found)) {
-    if (server.live) server.live->fire(*fire);
-    spdlog::info("POST /fire #{}: {} x {}", request_id, fire->count, lesson_target(fire->lesson));
-    co_return json_response(http::status::accepted,
-                            {{"fired", fire->count}, {"endpoint", fire->lesson.path}});
-  }
+  if (which) co_return watch_response(*which, server);
   const auto& lesson = std::get<lesson_route>(found);
   if (runs_on_worker_pool(lesson.which) && server.pool.full(server.http.max_pool_queue)) {
     spdlog::info("{} #{} -> 503: {} jobs already wait for the worker pool (--max-pool-queue)",
@@ -150,12 +159,6 @@ class scoped_count {
 awaitable<bool> answer(beast::tcp_stream& stream, const http::request<http::string_body>& req,
                        server_state& server) {
   const auto found = find_route(req.method(), req.target(), server.limits);
-  const auto* which = std::get_if<watch_route>(&found);
-  if (which && *which == watch_route::events && server.live) {
-    stream.expires_never();
-    server.live->adopt_event_stream(stream.release_socket());  // the dashboard thread's now
-    co_return false;
-  }
   const scoped_count in_flight{server.requests_in_flight};  // a graceful shutdown waits for it
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.last_request_id;

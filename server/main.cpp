@@ -31,6 +31,10 @@ using namespace asyncscope;
 
 namespace {
 
+// The most fired work (seconds of sleep or work) outstanding at once, unless --max-sleep is
+// longer: one request of the longest allowed sleep can always be fired.
+constexpr double fire_budget_seconds = 60;
+
 // Binds the listening socket; its own strand keeps accepting and shutdown from overlapping.
 tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
@@ -38,6 +42,22 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
+  return acceptor;
+}
+
+// The dashboard's listening socket, on the dashboard's thread: --dashboard-port, or by default
+// the main port + 1 (a free port when --port is 0).
+tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
+                                      const server_options& options, unsigned short main_port) {
+  const auto port = options.dashboard_port >= 0 ? options.dashboard_port
+                    : options.port == 0         ? 0
+                                                : main_port + 1;
+  const tcp::endpoint where{asio::ip::make_address(options.host),
+                            static_cast<unsigned short>(port)};
+  tcp::acceptor acceptor{dashboard_thread, where.protocol()};
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(where);
+  acceptor.listen();
   return acceptor;
 }
 
@@ -83,21 +103,11 @@ int main(int argc, char* argv[]) {
         feed.add({.what = feed_event::kind::warning, .at = unix_seconds_now(), .text = text});
       }};
   named_threads event_loop{"loop", options.loop_threads};
+  named_threads dashboard_thread{"dashboard", 1};  // serves the dashboard; never the loop
   worker_pool pool{options.pool_threads};
-  server_state server{.limits = {options.sleep, options.max_sleep},
-                      .http = options.http,
-                      .event_loop = event_loop.context().get_executor(),
-                      .loop_threads = options.loop_threads,
-                      .pool = pool,
-                      .loops = loops,
-                      .feed = feed,
-                      .metrics = metrics};
-  dashboard live{server};
-  raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
-  const long spare_files = open_file_limit() - options.http.max_connections - 256;
-  server.http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
 
   std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> dashboard_acceptor;
   try {
     acceptor.emplace(open_acceptor(event_loop.context(), options));
   } catch (const boost::system::system_error& e) {
@@ -105,6 +115,38 @@ int main(int argc, char* argv[]) {
                options.port, e.code().message());
     return 1;
   }
+  try {
+    dashboard_acceptor.emplace(open_dashboard_acceptor(dashboard_thread.context(), options,
+                                                       acceptor->local_endpoint().port()));
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr,
+               "asyncscope-server: cannot listen on {} for the dashboard (--dashboard-port): {}\n",
+               options.host, e.code().message());
+    return 1;
+  }
+  server_state server{.limits = {options.sleep, options.max_sleep},
+                      .http = options.http,
+                      .event_loop = event_loop.context().get_executor(),
+                      .loop_threads = options.loop_threads,
+                      .pool = pool,
+                      .loops = loops,
+                      .feed = feed,
+                      .metrics = metrics,
+                      .dashboard_port = dashboard_acceptor->local_endpoint().port()};
+  raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
+  const long spare_files = open_file_limit() - options.http.max_connections - 256;
+  server.http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
+  dashboard live{std::move(*dashboard_acceptor),
+                 {.limits = server.limits,
+                  .block_warn = std::chrono::milliseconds(options.block_warn_ms),
+                  .viewers = {.max_viewers = options.max_viewers},
+                  .fire = {.max_connections = std::clamp(options.http.max_connections / 4, 1, 100),
+                           .budget_seconds = std::max(fire_budget_seconds, options.max_sleep),
+                           .max_sleep = options.max_sleep},
+                  .fire_at = acceptor->local_endpoint()},
+                 {.feed = feed,
+                  .figures = [&server] { return current_metrics(server); },
+                  .draining = [&server] { return server.draining.load(); }}};
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
   asio::signal_set signals{control, SIGINT, SIGTERM};
@@ -126,18 +168,19 @@ int main(int argc, char* argv[]) {
   const auto address = bound.address().to_string();
   fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
              bound.port());
+  fmt::print("dashboard on {}\n", live.url());
   std::fflush(stdout);
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
-  live.start(bound);
-  server.live = &live;  // before the loop runs: its sessions read it
+  live.start();
+  dashboard_thread.start();
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
   loops.start();
   control.run();
 
-  live.stop_and_join();
+  dashboard_thread.stop_and_join();
   event_loop.stop_and_join();
   pool.stop_and_join();
   return 0;

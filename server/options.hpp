@@ -19,6 +19,9 @@ struct server_options {
   double max_sleep = 60.0;
   int block_warn_ms = 100;
   http_limits http;  // asyncio's debug-mode threshold for a slow callback
+  // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
+  int dashboard_port = -1;
+  int max_viewers = 100;  // /events streams open at once
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

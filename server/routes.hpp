@@ -49,8 +49,9 @@ struct route_error {
 
 using route = std::variant<lesson_route, watch_route, fire_route, route_error>;
 
-// The most requests one click on the dashboard may fire.
-inline constexpr int max_fire_count = 1000;
+// The most requests one click on the dashboard may fire (its buttons fire 1, 3 or 50); the
+// fire budget (fire_budget.hpp) bounds their seconds.
+inline constexpr int max_fire_count = 100;
 
 route find_route(boost::beast::http::verb method, std::string_view target,
                  const sleep_limits& limits);

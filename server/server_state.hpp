@@ -17,8 +17,6 @@
 
 namespace asyncscope {
 
-class dashboard;
-
 struct server_state {
   sleep_limits limits;
   http_limits http;
@@ -28,7 +26,7 @@ struct server_state {
   loop_watch& loops;
   request_feed& feed;
   request_metrics& metrics;
-  dashboard* live = nullptr;  // the dashboard's thread, once it runs
+  unsigned short dashboard_port = 0;  // GET / on the main port redirects there
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered
   std::atomic<int> open_connections{0};
