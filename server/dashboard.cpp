@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 namespace asyncscope {
@@ -23,6 +25,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto tick_interval = 100ms;
+constexpr std::size_t events_per_slice = 256;
 // Connections the dashboard's port takes besides its viewers: page loads and fire clicks,
 // short-lived. Past this, new connections are closed at once.
 constexpr int spare_connections = 64;
@@ -105,20 +108,31 @@ awaitable<void> dashboard::tick_every_100ms() {
   for (;;) {
     timer.expires_after(tick_interval);
     co_await timer.async_wait(as_result);
-    tick(was_blocked);
+    co_await publish_feed();
+    publish_status(was_blocked);
   }
 }
 
-// What the loop, the pool and the watchdog reported, then the status, to history and viewers.
-// The history keeps the statuses only while a loop is blocked (and the one that says it is
-// free again): that is what a new page needs to shade the blocked stretches.
-void dashboard::tick(bool& was_blocked) {
+// What the loop, the pool and the watchdog reported since the last tick, to history and
+// viewers. A burst can bring thousands; they are encoded a slice at a time, letting the
+// dashboard's connections run in between, so a page that opens meanwhile is not kept waiting.
+awaitable<void> dashboard::publish_feed() {
   const double now = unix_seconds_now();
-  if (const auto events = sources_.feed.take(); !events.empty()) {
-    const auto text = encoded(feed_events(events));
+  const auto events = sources_.feed.take();
+  const std::span<const feed_event> all{events};
+  for (std::size_t at = 0; at < all.size(); at += events_per_slice) {
+    if (at > 0) co_await asio::post(acceptor_.get_executor(), asio::use_awaitable);
+    const auto text =
+        encoded(feed_events(all.subspan(at, std::min(events_per_slice, all.size() - at))));
     history_.add(now, text);
     viewers_.publish(text);
   }
+}
+
+// The status, to every viewer. The history keeps it only while a loop is blocked (and the one
+// that says it is free again): that is what a new page needs to shade the blocked stretches.
+void dashboard::publish_status(bool& was_blocked) {
+  const double now = unix_seconds_now();
   const auto figures = sources_.figures();
   const auto status = encoded(status_event(figures));
   const bool blocked = any_loop_blocked(figures);
@@ -129,11 +143,15 @@ void dashboard::tick(bool& was_blocked) {
   if (sources_.draining()) fire_.drop_queued("the server is shutting down");
 }
 
+// What a new viewer gets before the live events: the response head, hello, the history, the
+// end-of-history marker and the figures as they are now.
 std::vector<encoded_events> dashboard::stream_start() const {
   std::vector<encoded_events> start{
       stream_head(), encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds))};
   for (auto& past : history_.all()) start.push_back(std::move(past));
   start.push_back(live_marker());
+  // The figures now, so the page shows the badge at once instead of at the next tick.
+  start.push_back(encoded(status_event(sources_.figures())));
   return start;
 }
 

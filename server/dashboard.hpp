@@ -63,7 +63,8 @@ class dashboard {
  private:
   boost::asio::awaitable<void> accept_connections();
   boost::asio::awaitable<void> tick_every_100ms();
-  void tick(bool& was_blocked);
+  boost::asio::awaitable<void> publish_feed();
+  void publish_status(bool& was_blocked);
   std::vector<encoded_events> stream_start() const;
 
   boost::asio::ip::tcp::acceptor acceptor_;

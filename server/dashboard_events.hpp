@@ -6,6 +6,7 @@
 #include "request_feed.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ std::string hello_event(const metrics_snapshot& figures, std::chrono::millisecon
 
 // What the loop, the pool and the watchdog reported since the last tick: "io" and "warning"
 // messages. Empty when nothing happened.
-std::string feed_events(const std::vector<feed_event>& events);
+std::string feed_events(std::span<const feed_event> events);
 
 // The figures as they are now: in flight, the pool, and how long each loop has been blocked.
 std::string status_event(const metrics_snapshot& figures);

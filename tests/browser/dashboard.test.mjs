@@ -251,7 +251,7 @@ async function anotherSiteFiresNothing(browser, urls, output) {
 
 async function reloadWhileTheLoopIsBlocked(page, urls, output) {
   const blocking = get(`${urls.main}async-wrong?sleep=3`);
-  const startedLine = () => output.map((line) => line.match(/\/async-wrong #(\d+) sleep 3\.0 s, starting the I\/O now/)).find(Boolean);
+  const startedLine = () => output.map((line) => line.match(/\/async-wrong #(\d+) sleep 3 s, starting the I\/O now/)).find(Boolean);
   while (!startedLine()) await new Promise((r) => setTimeout(r, 20));
   const id = startedLine()[1];
   await new Promise((r) => setTimeout(r, 500));  // the loop has been blocked for half a second

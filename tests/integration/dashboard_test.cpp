@@ -167,8 +167,8 @@ TEST(Dashboard, PrintsItsOwnAddressAfterTheListeningLine) {
 TEST(Dashboard, ThePageAndItsHistoryOpenWithinASecondWhileTheLoopIsBlocked) {
   server_process server{{"--block-warn-ms", "100"}};
   fire_with_client(server, "/async-endpoint?sleep=0.1", 1);  // #1: history from before
-  std::thread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=2", 1); }};
-  ASSERT_TRUE(server.wait_for_output("/async-wrong #2 sleep 2.0 s, starting the I/O now"));
+  std::jthread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=2", 1); }};
+  ASSERT_TRUE(server.wait_for_output("/async-wrong #2 sleep 2 s, starting the I/O now"));
   std::this_thread::sleep_for(300ms);  // the loop has been blocked a while: it is history too
 
   const auto opened = std::chrono::steady_clock::now();
@@ -216,7 +216,7 @@ TEST(Dashboard, TheEventStreamKeepsMovingWhileTheLoopIsBlocked) {
   server_process server{{"--block-warn-ms", "100"}};
   viewer events{server.dashboard_port()};
   ASSERT_TRUE(events.wait_for(hello, 2000ms));
-  std::thread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=0.6", 1); }};
+  std::jthread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=0.6", 1); }};
   events.read_for(900ms);
   wrong.join();
   const auto& stream = events.received();
@@ -266,7 +266,8 @@ TEST(Dashboard, FireSendsTheRequestsFromTheServerItself) {
 TEST(Dashboard, AForeignHostGets421OnEveryDashboardRoute) {
   server_process server;
   const auto port = std::to_string(server.dashboard_port());
-  for (const std::string host : {"evil.example:" + port, "evil.example", "10.1.2.3:" + port}) {
+  for (const auto& host :
+       std::vector<std::string>{"evil.example:" + port, "evil.example", "10.1.2.3:" + port}) {
     for (const char* request : {"GET /", "GET /events", "POST /fire?endpoint=/async-endpoint"}) {
       const auto answer = ask_dashboard(server, request, {fire_header}, host);
       EXPECT_EQ(answer.status, 421) << host << " " << request << "\n" << answer.head;
@@ -330,7 +331,7 @@ TEST(Dashboard, FiredWorkBeyondTheBudgetIsRefusedWhole) {
       ask_dashboard(server, "POST /fire?endpoint=/async-endpoint&count=11&sleep=1", {fire_header});
   EXPECT_EQ(over.status, 429) << over.body;
   EXPECT_EQ(over.json.at("error").as_string(), "fire_budget");
-  EXPECT_NE(over.json.at("detail").as_string().find("60 s"), std::string::npos) << over.body;
+  EXPECT_NE(over.json.at("detail").as_string().find("60.0 s"), std::string::npos) << over.body;
   EXPECT_NE(over.head.find("Retry-After: 1"), std::string::npos);
   const auto fits =
       ask_dashboard(server, "POST /fire?endpoint=/async-endpoint&count=10&sleep=1", {fire_header});
@@ -338,7 +339,7 @@ TEST(Dashboard, FiredWorkBeyondTheBudgetIsRefusedWhole) {
   const auto too_many =
       ask_dashboard(server, "POST /fire?endpoint=/async-endpoint&count=101&sleep=0", {fire_header});
   EXPECT_EQ(too_many.status, 400) << too_many.body;
-  EXPECT_TRUE(server.wait_for_output("done: sleep 1.0 s", 10s, 60)) << server.output();
+  EXPECT_TRUE(server.wait_for_output("done: sleep 1 s", 10s, 60)) << server.output();
   // Once answered, the budget is free again.
   std::this_thread::sleep_for(300ms);
   const auto again =
@@ -364,7 +365,7 @@ TEST(Dashboard, FiredRequestsUseAQuarterOfTheConnectionCapAtMost) {
   // Real clients still get in meanwhile.
   const auto health = parse_http_answer(raw_exchange(server.port(), http_request("GET /healthz")));
   EXPECT_EQ(health.status, 200);
-  EXPECT_TRUE(server.wait_for_output("done: sleep 1.0 s", 10s, 30));
+  EXPECT_TRUE(server.wait_for_output("done: sleep 1 s", 10s, 30));
 }
 
 TEST(Dashboard, QueuedFiredRequestsAreDroppedWhenTheServerShutsDown) {
@@ -424,7 +425,7 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
     stalled.push_back(std::make_unique<viewer>(server.dashboard_port(), true));
   }
   const auto before = memory_of(server.pid());
-  std::thread burst{[&] { fire_with_client(server, "/async-endpoint?sleep=0.2", 2000); }};
+  std::jthread burst{[&] { fire_with_client(server, "/async-endpoint?sleep=0.2", 2000); }};
   std::this_thread::sleep_for(500ms);
   const auto opened = std::chrono::steady_clock::now();
   viewer fresh{server.dashboard_port()};
@@ -440,5 +441,7 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
   ASSERT_TRUE(greeted) << fresh.received();
   EXPECT_TRUE(live);
   EXPECT_LT(first_event, 0.3 * slowdown);
-  if (!sanitized) EXPECT_LT(after.peak_kb, 64 * 1024);  // sanitizers need far more of their own
+  if (!sanitized) {  // sanitizers need far more memory of their own
+    EXPECT_LT(after.peak_kb, 64 * 1024);
+  }
 }

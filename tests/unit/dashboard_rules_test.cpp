@@ -35,7 +35,11 @@ TEST(FireGuard, TheDashboardPagesOwnFetchMayFire) {
 
 TEST(FireGuard, ACommandLineClientWithTheHeaderMayFire) {
   // curl sends neither Origin nor Sec-Fetch-Site.
-  EXPECT_EQ(why_fire_is_refused({.host = "127.0.0.1:8001", .fire_header = "1"}), std::nullopt);
+  EXPECT_EQ(why_fire_is_refused({.host = "127.0.0.1:8001",
+                                 .fire_header = "1",
+                                 .origin = std::nullopt,
+                                 .fetch_site = std::nullopt}),
+            std::nullopt);
   auto typed = from_the_page();
   typed.fetch_site = "none";
   EXPECT_EQ(why_fire_is_refused(typed), std::nullopt);
