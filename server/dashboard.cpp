@@ -53,7 +53,7 @@ dashboard::dashboard(tcp::acceptor acceptor, dashboard_config config, dashboard_
       config_(config),
       sources_(std::move(sources)),
       viewers_(config.viewers),
-      fire_(acceptor_.get_executor(), config.fire_at, config.fire),
+      fire_(acceptor_.get_executor(), config.fire_at, config.fire, sources_.draining),
       site_{.loopback_only = acceptor_.local_endpoint().address().is_loopback(),
             .limits = config.limits,
             .viewers = viewers_,

@@ -38,11 +38,13 @@ std::string host_header_of(const tcp::endpoint& server) {
 
 }  // namespace
 
-fire_sender::fire_sender(asio::any_io_executor executor, tcp::endpoint server, fire_limits limits)
+fire_sender::fire_sender(asio::any_io_executor executor, tcp::endpoint server, fire_limits limits,
+                         std::function<bool()> draining)
     : executor_(std::move(executor)),
       server_(on_loopback(server)),
       host_header_(host_header_of(server_)),
       limits_(limits),
+      draining_(std::move(draining)),
       budget_(limits.budget_seconds) {}
 
 std::optional<std::string> fire_sender::fire(const fire_route& fire) {
@@ -70,6 +72,7 @@ void fire_sender::drop_queued(std::string_view why) {
 
 // Sends from the queue while fewer than max_connections are open.
 void fire_sender::start_queued() {
+  if (draining_()) drop_queued("the server is shutting down");
   while (!queue_.empty() && running_ < limits_.max_connections) {
     auto next = std::move(queue_.front());
     queue_.pop_front();

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,9 +29,10 @@ struct fire_limits {
 
 class fire_sender {
  public:
-  // `server` is where the requests go: the main port, on a loopback address.
+  // `server` is where the requests go: the main port, on a loopback address. Once `draining`
+  // says the server is shutting down, nothing more is sent.
   fire_sender(boost::asio::any_io_executor executor, boost::asio::ip::tcp::endpoint server,
-              fire_limits limits);
+              fire_limits limits, std::function<bool()> draining);
   fire_sender(const fire_sender&) = delete;
   fire_sender& operator=(const fire_sender&) = delete;
 
@@ -56,6 +58,7 @@ class fire_sender {
   boost::asio::ip::tcp::endpoint server_;
   std::string host_header_;  // "127.0.0.1:8000"
   fire_limits limits_;
+  std::function<bool()> draining_;
   fire_budget budget_;
   std::deque<pending> queue_;
   int running_ = 0;
