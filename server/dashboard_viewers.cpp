@@ -21,7 +21,7 @@ namespace {
 
 // The kernel may hold this much of a viewer's stream; more waits in the viewer's queue, where
 // it counts as behind. (Left alone, Linux grows a socket's buffer to megabytes per viewer.)
-constexpr int socket_send_buffer = 64 * 1024;
+constexpr int socket_send_buffer = 32 * 1024;  // Linux doubles it: 64 KiB
 // Pieces sent with one write: a new viewer's history goes out in a few writes, not hundreds.
 constexpr std::size_t pieces_per_write = 64;
 
