@@ -43,6 +43,26 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
   return acceptor;
 }
 
+// The most fired work (seconds of sleep or work) outstanding at once, unless --max-sleep is
+// longer: one request of the longest allowed sleep can always be fired.
+constexpr double fire_budget_seconds = 60;
+
+// The dashboard's listening socket, on the dashboard's thread: --dashboard-port, or by default
+// the main port + 1 (a free port when --port is 0).
+tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
+                                      const server_options& options, unsigned short main_port) {
+  const auto port = options.dashboard_port >= 0 ? options.dashboard_port
+                    : options.port == 0         ? 0
+                                                : main_port + 1;
+  const tcp::endpoint where{asio::ip::make_address(options.host),
+                            static_cast<unsigned short>(port)};
+  tcp::acceptor acceptor{dashboard_thread, where.protocol()};
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(where);
+  acceptor.listen();
+  return acceptor;
+}
+
 // First SIGINT/SIGTERM: stop accepting, let requests in flight finish (for --drain-timeout at
 // most), then stop the loop and the pool. A second signal quits at once.
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::acceptor& acceptor,
@@ -100,6 +120,7 @@ int main(int argc, char* argv[]) {
         feed.add({.what = feed_event::kind::warning, .at = unix_seconds_now(), .text = text});
       }};
   named_threads event_loop{"loop", options.loop_threads};
+  named_threads dashboard_thread{"dashboard", 1};  // serves the dashboard; never the loop
   worker_pool pool{options.pool_threads};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
   const long spare_files = open_file_limit() - options.http.max_connections - 256;
@@ -114,19 +135,39 @@ int main(int argc, char* argv[]) {
                options.port, e.code().message());
     return 1;
   }
+  std::optional<tcp::acceptor> dashboard_acceptor;
+  try {
+    dashboard_acceptor.emplace(open_dashboard_acceptor(dashboard_thread.context(), options,
+                                                       acceptor->local_endpoint().port()));
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr,
+               "asyncscope-server: cannot listen on {} for the dashboard (--dashboard-port): {}\n",
+               options.host, e.code().message());
+    return 1;
+  }
   const auto bound = acceptor->local_endpoint();
   server_state server{.config = {.limits = {options.sleep, options.max_sleep},
                                  .http = http,
                                  .loop_threads = options.loop_threads,
                                  .loopback_only = bound.address().is_loopback(),
-                                 .dashboard_port = 0,
+                                 .dashboard_port = dashboard_acceptor->local_endpoint().port(),
                                  .test_routes = options.test_routes},
                       .event_loop = event_loop.context().get_executor(),
                       .pool = pool,
                       .loops = loops,
                       .feed = feed,
                       .metrics = metrics};
-  dashboard live{server};
+  dashboard live{std::move(*dashboard_acceptor),
+                 {.limits = server.config.limits,
+                  .block_warn = std::chrono::milliseconds(options.block_warn_ms),
+                  .viewers = {.max_viewers = options.max_viewers},
+                  .fire = {.max_connections = std::clamp(options.http.max_connections / 4, 1, 100),
+                           .budget_seconds = std::max(fire_budget_seconds, options.max_sleep),
+                           .max_sleep = options.max_sleep},
+                  .fire_at = bound},
+                 {.feed = feed,
+                  .figures = [&server] { return current_metrics(server); },
+                  .draining = [&server] { return server.counters.draining.load(); }}};
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
   asio::signal_set signals{control, SIGINT, SIGTERM};
@@ -147,19 +188,21 @@ int main(int argc, char* argv[]) {
   const auto address = bound.address().to_string();
   fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
              bound.port());
+  fmt::print("dashboard on {}\n", live.url());
   std::fflush(stdout);
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
                  log_escaped("the accept loop"));
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
                  log_escaped("shutdown"));
-  live.start(bound);
+  live.start();
+  dashboard_thread.start();
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
   loops.start();
   control.run();
 
-  live.stop_and_join();
+  dashboard_thread.stop_and_join();
   event_loop.stop_and_join();
   pool.stop_and_join();
   return 0;

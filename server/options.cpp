@@ -29,7 +29,9 @@ The other pitfalls, and the fix:
   GET /async-forgot-await  calls the nested coroutine but never co_awaits it: no I/O happens
   GET /async-cpu?work=S    S seconds of real computation inside a coroutine: blocks the loop
 And to watch it:
-  GET /                 a live dashboard: a lane per thread, requests as bars, blocked warnings
+  GET /                 redirects to the live dashboard, served on its own port
+                        (--dashboard-port) by its own thread: a lane per thread, requests
+                        as bars, blocked warnings, buttons that fire requests
   GET /metrics          Prometheus text format: requests, latency, pool and loop-blocked time
   GET /healthz          {"status": "ok"}
 Every log line shows the process id, the OS thread id and the thread's name. A watchdog warns
@@ -46,7 +48,7 @@ Then, in another terminal:
 struct raw_flags {
   std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout, drain_timeout;
   int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
-  int max_connections = 0, max_pool_queue = 0;
+  int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
   bool test_routes = false;
   long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
@@ -89,6 +91,10 @@ po::options_description describe(raw_flags& raw) {
      "most jobs waiting for a worker pool thread; beyond it: 503 with Retry-After")
     ("drain-timeout", po::value(&raw.drain_timeout)->default_value(seconds_text(defaults.drain_timeout)),
      "at SIGTERM/SIGINT, seconds to let requests in flight finish; then quit anyway (exit 1)")
+    ("dashboard-port", po::value(&raw.dashboard_port)->default_value(defaults.dashboard_port),
+     "the live dashboard's own port; -1: --port + 1 (a free one with --port 0); 0: a free one")
+    ("max-viewers", po::value(&raw.max_viewers)->default_value(defaults.max_viewers),
+     "most dashboard pages watching at once; beyond it: 503 (or a stalled one makes room)")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
     ("log-queue", po::value(&raw.log_queue)->default_value(static_cast<long long>(defaults.log_queue_lines)),
@@ -161,6 +167,21 @@ parsed_server_options validate(const raw_flags& raw) {
         fmt::format("--max-pool-queue must be from 0 to 1000000, got {}", raw.max_pool_queue));
   }
   o.http.max_pool_queue = raw.max_pool_queue;
+  if (raw.dashboard_port < -1 || raw.dashboard_port > 65535) {
+    return bad_flag(
+        fmt::format("--dashboard-port must be from -1 to 65535, got {}", raw.dashboard_port));
+  }
+  if (raw.dashboard_port > 0 && raw.dashboard_port == raw.port) {
+    return bad_flag(fmt::format("--dashboard-port must differ from --port ({})", raw.port));
+  }
+  if (raw.dashboard_port == -1 && raw.port == 65535) {
+    return bad_flag("--port 65535 leaves no --port + 1 for the dashboard; give --dashboard-port");
+  }
+  o.dashboard_port = raw.dashboard_port;
+  if (raw.max_viewers < 1 || raw.max_viewers > 100'000) {
+    return bad_flag(fmt::format("--max-viewers must be from 1 to 100000, got {}", raw.max_viewers));
+  }
+  o.max_viewers = raw.max_viewers;
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0 || *max_sleep > 86'400) {
     return bad_flag(fmt::format(

@@ -23,6 +23,9 @@ struct server_options {
   std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
   bool test_routes = false;                          // hidden: routes only the tests use
   http_limits http;
+  // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
+  int dashboard_port = -1;
+  int max_viewers = 100;  // /events streams open at once
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_queue_lines = default_log_queue_lines;
 };

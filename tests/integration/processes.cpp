@@ -98,12 +98,14 @@ server_process::server_process(std::vector<std::string> flags) {
   });
   if (wait_for_output("listening on http://")) {
     const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};
-    // The line may still be arriving: its end is in the output a moment later.
+    const std::regex dashboard{"dashboard on http://[^ ]+:([0-9]+)/\n"};
+    // The lines may still be arriving: their ends are in the output a moment later.
     for (int attempt = 0; attempt < 100; ++attempt) {
-      std::smatch m;
+      std::smatch m, d;
       const auto text = output();
-      if (std::regex_search(text, m, listening)) {
+      if (std::regex_search(text, m, listening) && std::regex_search(text, d, dashboard)) {
         port_ = static_cast<unsigned short>(std::stoi(m[1]));
+        dashboard_port_ = static_cast<unsigned short>(std::stoi(d[1]));
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -24,6 +24,8 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   unsigned short port() const { return port_; }
+  // The dashboard's own port, from its `dashboard on http://...` line.
+  unsigned short dashboard_port() const { return dashboard_port_; }
   pid_t pid() const { return pid_; }
   // What the server printed so far; complete once stop() has returned.
   std::string output() const;
@@ -42,6 +44,7 @@ class server_process {
   std::optional<int> exit_code_;  // once the process has been reaped
   int output_fd_ = -1;
   unsigned short port_ = 0;
+  unsigned short dashboard_port_ = 0;
   mutable std::mutex mutex_;
   std::string output_;
   std::thread reader_;

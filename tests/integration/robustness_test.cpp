@@ -153,8 +153,11 @@ TEST(Shutdown, SigtermLetsRequestsInFlightFinishThenExitsZero) {
     return run_client({"-e", "async-wrong", "-c", "3", "--sleep", "0.3", "--port",
                        std::to_string(server.port()), "--json"});
   });
-  // Two of the three wait behind the blocked loop, unread, when the signal comes.
+  // Two of the three wait behind the blocked loop, unread, when the signal comes. The pause
+  // lets a busy machine's client finish connecting: a connect that comes after the signal is
+  // refused by design, and would make this test about the client's speed.
   ASSERT_TRUE(server.wait_for_output("/async-wrong #1 just called")) << server.output();
+  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
   const auto run = in_flight.get();
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;

@@ -1,4 +1,4 @@
-// Watching the server: the blocking detector, /metrics, and the dashboard's event stream.
+// Watching the server: the blocking detector and /metrics (the dashboard: dashboard_test.cpp).
 
 #include "processes.hpp"
 
@@ -17,7 +17,6 @@
 namespace json = boost::json;
 using asyncscope::testing::http_request;
 using asyncscope::testing::parse_http_answer;
-using asyncscope::testing::raw_connection;
 using asyncscope::testing::raw_exchange;
 using asyncscope::testing::run_client;
 using asyncscope::testing::run_program;
@@ -163,50 +162,4 @@ for f in sorted(families.values(), key=lambda f: f.name):
   EXPECT_NE(out.find("counter asyncscope_loop_blocked_seconds_total thread=loop-0 0.3"),
             std::string::npos)
       << out;
-}
-
-TEST(Dashboard, TheEventStreamKeepsMovingWhileTheLoopIsBlocked) {
-  server_process server{{"--block-warn-ms", "100"}};
-  raw_connection events{server.port()};
-  events.send(http_request("GET /events", true));
-  std::thread wrong{[&] { fire(server, "/async-wrong?sleep=0.6", 1); }};
-  const auto stream = events.read_until_closed(std::chrono::milliseconds(900));
-  wrong.join();
-  EXPECT_NE(stream.find("Content-Type: text/event-stream"), std::string::npos) << stream;
-  EXPECT_NE(stream.find("event: hello\ndata: {"), std::string::npos) << stream;
-  EXPECT_NE(
-      stream.find(R"("phase": "start", "id": 1, "endpoint": "/async-wrong", "thread": "loop-0")"),
-      std::string::npos)
-      << stream;
-  // Status events kept coming while the loop was blocked, each saying for how long.
-  const std::regex blocked{
-      R"("thread": "loop-0", "blocked_now": (0\.\d+), "blocked_by": "/async-wrong #1")"};
-  std::vector<double> seen;
-  for (auto it = std::sregex_iterator(stream.begin(), stream.end(), blocked);
-       it != std::sregex_iterator(); ++it) {
-    seen.push_back(std::stod((*it)[1]));
-  }
-  ASSERT_GE(seen.size(), 3u) << stream;
-  EXPECT_LT(seen.front(), seen.back());  // growing
-  EXPECT_NE(stream.find("event: warning\ndata: {\"text\": \"loop-0 blocked"), std::string::npos)
-      << stream;
-}
-
-TEST(Dashboard, FireSendsTheRequestsFromTheServerItself) {
-  server_process server;
-  const auto answer = parse_http_answer(raw_exchange(
-      server.port(), http_request("POST /fire?endpoint=/async-endpoint&count=3&sleep=0.1")));
-  EXPECT_EQ(answer.status, 202) << answer.body;
-  EXPECT_EQ(answer.json.at("fired").as_int64(), 3);
-  EXPECT_TRUE(server.wait_for_output("/async-endpoint #", std::chrono::seconds(5), 1));
-  EXPECT_TRUE(server.wait_for_output("done: sleep 0.1 s", std::chrono::seconds(5), 3))
-      << server.output();
-}
-
-TEST(Dashboard, ThePageIsServedAtTheRoot) {
-  server_process server;
-  const auto answer = parse_http_answer(raw_exchange(server.port(), http_request("GET /")));
-  EXPECT_EQ(answer.status, 200);
-  EXPECT_NE(answer.head.find("text/html"), std::string::npos) << answer.head;
-  EXPECT_NE(answer.body.find("<html"), std::string::npos);
 }

@@ -81,3 +81,23 @@ TEST(ServerOptions, HelpTeachesTheEndpointsAndExitsZero) {
     EXPECT_NE(p.message.find(word), std::string::npos) << word;
   }
 }
+
+TEST(ServerOptions, TheDashboardHasItsOwnPortAndAViewerLimit) {
+  const auto defaults = parse({});
+  ASSERT_TRUE(defaults.options);
+  EXPECT_EQ(defaults.options->dashboard_port, -1);  // --port + 1
+  EXPECT_EQ(defaults.options->max_viewers, 100);
+  const auto p = parse({"--dashboard-port", "9001", "--max-viewers", "5"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->dashboard_port, 9001);
+  EXPECT_EQ(p.options->max_viewers, 5);
+  for (const auto& args :
+       std::vector<std::vector<const char*>>{{"--dashboard-port", "8000"},  // the main port
+                                             {"--dashboard-port", "70000"},
+                                             {"--port", "65535"},  // no room for --port + 1
+                                             {"--max-viewers", "0"}}) {
+    const auto bad = parse(args);
+    EXPECT_FALSE(bad.options) << args[0] << " " << args[1];
+    EXPECT_EQ(bad.exit_code, 2);
+  }
+}
