@@ -31,6 +31,12 @@ command_timeout=60
 work=$(mktemp -d)
 server_pid=""
 
+# In a sanitizer build (the asan and tsan presets) a finding may not change an exit status, so
+# the output is searched for a report too.
+has_sanitizer_report() {
+  grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|: runtime error: ' "$1"
+}
+
 # Ctrl-C, as the teacher stops it. Fails unless the server exits by itself, with status 0,
 # within 10 s: a sanitizer finding (a leak at exit, say) shows up here.
 stop_server() {
@@ -50,6 +56,10 @@ stop_server() {
   if [ "$status" -ne 0 ]; then
     echo "FAILED: the server stopped with status $status; the end of its output:"
     tail -n 30 "$server_log" | sed 's/^/   | /'
+  elif has_sanitizer_report "$server_log"; then
+    echo "FAILED: the server reported a sanitizer finding:"
+    sed 's/^/   | /' "$server_log"
+    status=1
   fi
   return "$status"
 }
@@ -146,12 +156,12 @@ while IFS= read -r line; do
   fi
   started=$(date +%s.%N)
   if (cd "$source_dir" && timeout "$command_timeout" bash -o pipefail -c "$line") \
-    >"$work/out" 2>&1 </dev/null; then
+    >"$work/out" 2>&1 </dev/null && ! has_sanitizer_report "$work/out"; then
     printf '   ok (%.1f s)\n' "$(echo "$(date +%s.%N) - $started" | bc -l)"
   else
     status=$?
     failed=$((failed + 1))
-    echo "   FAILED (exit $status$([ $status -eq 124 ] && echo ", over ${command_timeout} s")); its output:"
+    echo "   FAILED (status $status$([ $status -eq 124 ] && echo ", over ${command_timeout} s")); its output:"
     sed 's/^/   | /' "$work/out"
     echo "   the server's log, last lines:"
     tail -n 20 "$server_log" | sed 's/^/   | /'
