@@ -188,7 +188,7 @@ void dashboard::fire(const fire_route& fire) {
 awaitable<void> dashboard::fire_one(std::string target) {
   beast::tcp_stream stream{co_await asio::this_coro::executor};
   stream.expires_after(std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::duration<double>(server_.limits.max_sleep)) +
+                           std::chrono::duration<double>(server_.config.limits.max_sleep)) +
                        60s);
   if (const auto [ec] = co_await stream.async_connect(server_address_, as_result); ec) {
     spdlog::warn("dashboard: could not fire {}: {}", target, ec.message());

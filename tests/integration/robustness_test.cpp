@@ -46,6 +46,9 @@ int exit_code_after_two_signals(int first, int second, double& seconds) {
   const auto started = std::chrono::steady_clock::now();
   const int exit_code = server.stop(second);
   seconds = seconds_since(started);
+  // The log writer gets its queue out before the quick exit.
+  EXPECT_NE(server.output().find("second signal: quitting now"), std::string::npos)
+      << server.output();
   EXPECT_EQ(in_flight.get().exit_code, 1) << "the cut-off request counts as failed";
   return exit_code;
 }
