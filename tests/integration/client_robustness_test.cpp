@@ -20,6 +20,9 @@
 namespace json = boost::json;
 using asyncscope::testing::run_client;
 using asyncscope::testing::run_program;
+using asyncscope::testing::scaled;
+using asyncscope::testing::seconds_since;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
 
 namespace {
@@ -78,9 +81,9 @@ void send_text(int fd, std::string_view text) {
   [[maybe_unused]] const auto n = write(fd, text.data(), text.size());
 }
 
-json::object summary_of(const misbehaving_server& server, int count, const char* timeout = "5") {
+json::object summary_of(const misbehaving_server& server, int count, double timeout = 5) {
   const auto run = run_client({"-e", "async-endpoint", "-c", std::to_string(count), "--port",
-                               server.port(), "--timeout", timeout, "--json"});
+                               server.port(), "--timeout", seconds_text(timeout), "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   return json::parse(run.out).as_object();
 }
@@ -117,27 +120,29 @@ TEST(ClientRobustness, AServerThatResetsTheConnectionIsAReset) {
 }
 
 TEST(ClientRobustness, AServerThatStallsIsATimeoutAtTheTimeout) {
-  misbehaving_server server{[](int fd) {
+  const auto stall = scaled(std::chrono::milliseconds(500));
+  misbehaving_server server{[stall](int fd) {
     read_request(fd);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::this_thread::sleep_for(stall);
   }};
   const auto start = std::chrono::steady_clock::now();
-  const auto summary = summary_of(server, 4, "0.2");
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  const auto summary = summary_of(server, 4, scaled(0.2));
+  const double took = seconds_since(start);
   EXPECT_EQ(summary.at("failures").as_object().at("timeout").as_int64(), 4);
-  EXPECT_LT(took.count(), 0.45);  // not the server's 0.5 s
+  EXPECT_LT(took, scaled(0.45));  // not the server's stall
 }
 
 TEST(ClientRobustness, CtrlCPrintsThePartialSummaryAndExits130) {
   server_process server{{"--log-level", "warn"}};
+  const double sleep = scaled(0.3);
   const auto run = run_program(
-      "/bin/sh",
-      {"-c", std::string(ASYNCSCOPE_CLIENT_PATH) +
-                 " -e async-wrong -c 5 --sleep 0.3 --json --port " + std::to_string(server.port()) +
-                 " & client=$!; sleep 0.75; kill -INT $client; wait $client"});
+      "/bin/sh", {"-c", std::string(ASYNCSCOPE_CLIENT_PATH) + " -e async-wrong -c 5 --sleep " +
+                            seconds_text(sleep) + " --json --port " +
+                            std::to_string(server.port()) + " & client=$!; sleep " +
+                            seconds_text(2.5 * sleep) + "; kill -INT $client; wait $client"});
   EXPECT_EQ(run.exit_code, 130) << run.out << run.err;
   const auto summary = json::parse(run.out).as_object();
-  EXPECT_EQ(summary.at("ok").as_int64(), 2);  // 0.3 s each, one after another, before 0.75 s
+  EXPECT_EQ(summary.at("ok").as_int64(), 2);  // one sleep each, one after another: two by 2.5
   EXPECT_EQ(summary.at("failures").as_object().at("interrupted").as_int64(), 3);
   EXPECT_NE(run.err.find("interrupted"), std::string::npos) << run.err;
 }

@@ -1,5 +1,6 @@
 // --timeline and --export, end to end: the real server on a free port, the real client, sleep
-// 0.2 s, and what a user would see in the terminal or find in the file.
+// 0.2 s (longer in a slower build: timing.hpp), and what a user would see in the terminal or find
+// in the file.
 
 #include "processes.hpp"
 
@@ -19,20 +20,24 @@
 
 namespace json = boost::json;
 using asyncscope::testing::number;
-using asyncscope::testing::run_client;
+using asyncscope::testing::run_client_against;
 using asyncscope::testing::run_result;
+using asyncscope::testing::scaled;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
 
 namespace {
 
-// Runs the client against `server` with `count` requests of 0.2 s each, plus `flags`.
-run_result fire(const server_process& server, const std::string& endpoint, int count,
-                std::vector<std::string> flags) {
-  std::vector<std::string> args{
-      "-e",      endpoint, "-c", std::to_string(count), "--port", std::to_string(server.port()),
-      "--sleep", "0.2",    "-q"};
-  args.insert(args.end(), flags.begin(), flags.end());
-  return run_client(args);
+// One simulated I/O.
+double one_sleep() {
+  return scaled(0.2);
+}
+
+// Runs the client, quiet, against `server` with `count` requests of one sleep each, plus `flags`.
+run_result run_quietly(const server_process& server, const std::string& endpoint, int count,
+                       std::vector<std::string> flags) {
+  flags.insert(flags.begin(), {"--sleep", seconds_text(one_sleep()), "-q"});
+  return run_client_against(server, endpoint, count, flags);
 }
 
 // The rows of the timeline that hold lanes: "  loop-0 │█████   │".
@@ -104,7 +109,7 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
 
 TEST(Timeline, AsyncRequestsStackUpOnTheLoopThreadOneRowEach) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 4, {"--timeline"});
+  const auto run = run_quietly(server, "async-endpoint", 4, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto rows = lane_rows(run.out);
   ASSERT_EQ(rows.size(), 4u) << run.out;
@@ -118,7 +123,7 @@ TEST(Timeline, AsyncRequestsStackUpOnTheLoopThreadOneRowEach) {
 
 TEST(Timeline, AsyncWrongRequestsLineUpInOneRowTellingEachApart) {
   server_process server;
-  const auto run = fire(server, "async-wrong", 3, {"--timeline"});
+  const auto run = run_quietly(server, "async-wrong", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto rows = lane_rows(run.out);
   ASSERT_EQ(rows.size(), 1u) << run.out;
@@ -128,7 +133,7 @@ TEST(Timeline, AsyncWrongRequestsLineUpInOneRowTellingEachApart) {
 
 TEST(Timeline, SyncRequestsGetARowPerPoolThread) {
   server_process server;
-  const auto run = fire(server, "sync-endpoint", 3, {"--timeline"});
+  const auto run = run_quietly(server, "sync-endpoint", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto rows = lane_rows(run.out);
   ASSERT_EQ(rows.size(), 3u) << run.out;
@@ -141,7 +146,7 @@ TEST(Timeline, SyncRequestsGetARowPerPoolThread) {
 TEST(Timeline, IsAsWideAsTheColumnsVariableSays) {
   server_process server;
   setenv("COLUMNS", "60", 1);
-  const auto run = fire(server, "async-endpoint", 2, {"--timeline"});
+  const auto run = run_quietly(server, "async-endpoint", 2, {"--timeline"});
   unsetenv("COLUMNS");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   for (const auto& row : lane_rows(run.out)) {
@@ -154,7 +159,7 @@ TEST(Timeline, IsAsWideAsTheColumnsVariableSays) {
 TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
   server_process server;
   temporary_file file(".jsonl");
-  const auto run = fire(server, "async-endpoint", 3, {"--json", "--export", file.path()});
+  const auto run = run_quietly(server, "async-endpoint", 3, {"--json", "--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out).as_object().at("ok"), 3) << "stdout is still only the summary";
 
@@ -181,7 +186,7 @@ TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
     EXPECT_LE(started, finished) << line;
     EXPECT_LE(finished, received + 0.005) << line;
     EXPECT_NEAR(number(r.at("latency")), received - sent, 1e-5) << line;
-    EXPECT_NEAR(number(r.at("duration")), 0.2, 0.05) << line;
+    EXPECT_NEAR(number(r.at("duration")), one_sleep(), scaled(0.05)) << line;
   }
   EXPECT_EQ(indexes, (std::set<std::int64_t>{1, 2, 3}));
 }
@@ -189,7 +194,7 @@ TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
 TEST(Export, CsvHasAHeaderAndARowPerRequest) {
   server_process server;
   temporary_file file(".csv");
-  const auto run = fire(server, "sync-endpoint", 4, {"--export", file.path()});
+  const auto run = run_quietly(server, "sync-endpoint", 4, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << run.out;
 
@@ -207,14 +212,14 @@ TEST(Export, CsvHasAHeaderAndARowPerRequest) {
     EXPECT_EQ(cells[4], "200");
     EXPECT_EQ(cells[7], std::to_string(server.pid()));
     EXPECT_TRUE(cells[9].starts_with("pool-")) << lines[i];
-    EXPECT_NEAR(std::stod(cells[12]), 0.2, 0.05) << lines[i];
+    EXPECT_NEAR(std::stod(cells[12]), one_sleep(), scaled(0.05)) << lines[i];
   }
 }
 
 TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
   server_process server;
   temporary_file file(".svg");
-  const auto run = fire(server, "async-wrong", 3, {"--export", file.path()});
+  const auto run = run_quietly(server, "async-wrong", 3, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto svg = file.text();
   EXPECT_TRUE(svg.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ")) << svg;
@@ -232,25 +237,25 @@ TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
 
 TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 1, {"--export", "runs.txt"});
+  const auto run = run_quietly(server, "async-endpoint", 1, {"--export", "runs.txt"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
   EXPECT_NE(run.err.find("--export"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find(".csv, .jsonl, .ndjson or .svg"), std::string::npos) << run.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(scaled(std::chrono::milliseconds(100)));
   EXPECT_EQ(server.output().find("just called"), std::string::npos) << server.output();
 }
 
 TEST(Export, FileThatCannotBeWrittenStopsTheRunBeforeAnythingIsSent) {
   server_process server;
   const std::string path = "/nonexistent-asyncscope-directory/runs.csv";
-  const auto run = fire(server, "async-endpoint", 1, {"--export", path});
+  const auto run = run_quietly(server, "async-endpoint", 1, {"--export", path});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
   EXPECT_NE(run.err.find(path), std::string::npos) << run.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(scaled(std::chrono::milliseconds(100)));
   EXPECT_EQ(server.output().find("just called"), std::string::npos) << server.output();
 }
 
@@ -258,7 +263,7 @@ TEST(Export, WriteThatFailsAfterTheRunComesAfterTheSummary) {
   server_process server;
   temporary_file file(".csv");
   std::filesystem::create_symlink("/dev/full", file.path());  // opens, but every write fails
-  const auto run = fire(server, "async-endpoint", 2, {"--export", file.path()});
+  const auto run = run_quietly(server, "async-endpoint", 2, {"--export", file.path()});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << "the run's summary still shows";
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
