@@ -2,6 +2,7 @@
 
 #include "json_text.hpp"
 #include "seconds.hpp"
+#include "terminal.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -261,10 +262,11 @@ std::string summary_json(const summary& s) {
   return to_json_text(out);
 }
 
-std::string summary_text(const summary& s) {
+std::string summary_text(const summary& s, int width) {
   std::string out;
-  const auto line = [&out](std::string_view label, const std::string& text) {
-    out += fmt::format("{:<13}{}\n", label, text);
+  const auto line = [&out, width](std::string_view label, const std::string& text) {
+    out += wrapped(fmt::format("{:<{}}{}", label, summary_label_width, text), width,
+                   summary_label_width);
   };
   line("endpoint:",
        fmt::format("{}, {}, {} at once", s.endpoint, requests_text(s.count), s.concurrency));

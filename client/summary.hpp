@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,11 +65,15 @@ std::string verdict(const summary& s);
 // Sums up one run from its records; options says what was asked for.
 summary summarize(const client_options& options, const std::vector<request_record>& records);
 
-// The summary as one line of JSON, with the keys DESIGN.md promises.
+// The summary as one line of JSON, with the keys docs/reference.md lists.
 std::string summary_json(const summary& s);
 
-// The summary as a few aligned lines for a terminal, ending with "TOTAL TIME: 1.012".
-std::string summary_text(const summary& s);
+// Where the summary's labels end and their text begins: "verdict:     ".
+inline constexpr int summary_label_width = 13;
+
+// The summary as a few aligned lines for a terminal, ending with "TOTAL TIME: 1.012". A line
+// wider than `width` columns is broken at spaces and carries on under its text, not its label.
+std::string summary_text(const summary& s, int width = std::numeric_limits<int>::max());
 
 // What one record shows: "Response 3: {...}" or "Response 3: ERROR timeout".
 std::string response_line(const request_record& record);

@@ -9,8 +9,15 @@ asyncscope_packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev googletest
   jq bc procps time
+  tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
 )
+
+# The same lesson in Go and in FastAPI (peers/; their test runs when these are installed), on
+# uvicorn with the loop and parser that `uvicorn[standard]` would bring.
+asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop python3-httptools)
+# scripts/peers.sh: the runtimes, and nginx with the echo module, and wrk.
+asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" nginx-light libnginx-mod-http-echo wrk)
 
 # The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.
 asyncscope_fuzz_packages=(clang libclang-rt-14-dev)

@@ -2,7 +2,8 @@
 
 #include "awaitable_result.hpp"
 #include "dashboard.hpp"
-#include "http_session.hpp"
+#include "listener.hpp"
+#include "log_escaped.hpp"
 #include "logging.hpp"
 #include "named_threads.hpp"
 #include "options.hpp"
@@ -12,7 +13,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -31,10 +33,6 @@ using namespace asyncscope;
 
 namespace {
 
-// The most fired work (seconds of sleep or work) outstanding at once, unless --max-sleep is
-// longer: one request of the longest allowed sleep can always be fired.
-constexpr double fire_budget_seconds = 60;
-
 // Binds the listening socket; its own strand keeps accepting and shutdown from overlapping.
 tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
@@ -44,6 +42,10 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
   return acceptor;
 }
+
+// The most fired work (seconds of sleep or work) outstanding at once, unless --max-sleep is
+// longer: one request of the longest allowed sleep can always be fired.
+constexpr double fire_budget_seconds = 60;
 
 // The dashboard's listening socket, on the dashboard's thread: --dashboard-port, or by default
 // the main port + 1 (a free port when --port is 0).
@@ -61,13 +63,14 @@ tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
   return acceptor;
 }
 
-// First SIGINT/SIGTERM: stop accepting, let requests in flight finish, then stop the loop and
-// the pool. A second signal quits at once.
+// First SIGINT/SIGTERM: stop accepting, let requests in flight finish (for --drain-timeout at
+// most), then stop the loop and the pool. A second signal quits at once.
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::acceptor& acceptor,
-                                         server_state& server) {
+                                         server_state& server,
+                                         std::chrono::milliseconds drain_timeout) {
   const auto [ec, signal] = co_await signals.async_wait(as_result);
   if (ec) co_return;
-  server.draining = true;
+  server.counters.draining = true;
   spdlog::warn(
       "{} received: no new connections; answering the requests already sent "
       "(signal again to quit now)",
@@ -75,10 +78,24 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, tcp::accepto
   signals.async_wait([](boost::system::error_code again, int second) {
     if (again) return;
     spdlog::warn("second signal: quitting now");
+    flush_logs_for(std::chrono::milliseconds(500));  // _Exit skips the log writer's drain
     std::_Exit(128 + second);
   });
-  co_await asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
-                          asio::use_awaitable);
+  // The drain runs on the loop; its deadline on this thread, so it holds even while the loop is
+  // blocked. A frozen loop cannot be joined, so past the deadline the process ends without it.
+  asio::steady_timer deadline{co_await asio::this_coro::executor, drain_timeout};
+  asio::co_spawn(acceptor.get_executor(), stop_and_drain(acceptor, server),
+                 [&deadline](const std::exception_ptr& escaped) {
+                   log_escaped("the drain")(escaped);
+                   asio::post(deadline.get_executor(), [&deadline] { deadline.cancel(); });
+                 });
+  if (const auto [drained] = co_await deadline.async_wait(as_result); !drained) {  // expired
+    spdlog::error("ERROR {} request(s) still in flight after {} s (--drain-timeout); quitting",
+                  server.counters.requests_in_flight.load(),
+                  std::chrono::duration<double>(drain_timeout).count());
+    flush_logs_for(std::chrono::milliseconds(500));  // _Exit skips the log writer's drain
+    std::_Exit(1);
+  }
   spdlog::info("all requests answered; bye");
   signals.cancel();
 }
@@ -92,7 +109,7 @@ int main(int argc, char* argv[]) {
     return parsed.exit_code;
   }
   const auto& options = *parsed.options;
-  setup_logging(options.log_level);
+  setup_logging(options.log_level, options.log_queue_lines);
   name_this_thread("main");
 
   // Declared before the threads that use them, so they outlive those threads.
@@ -105,9 +122,12 @@ int main(int argc, char* argv[]) {
   named_threads event_loop{"loop", options.loop_threads};
   named_threads dashboard_thread{"dashboard", 1};  // serves the dashboard; never the loop
   worker_pool pool{options.pool_threads};
+  raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
+  const long spare_files = open_file_limit() - options.http.max_connections - 256;
+  auto http = options.http;
+  http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
 
   std::optional<tcp::acceptor> acceptor;
-  std::optional<tcp::acceptor> dashboard_acceptor;
   try {
     acceptor.emplace(open_acceptor(event_loop.context(), options));
   } catch (const boost::system::system_error& e) {
@@ -115,6 +135,7 @@ int main(int argc, char* argv[]) {
                options.port, e.code().message());
     return 1;
   }
+  std::optional<tcp::acceptor> dashboard_acceptor;
   try {
     dashboard_acceptor.emplace(open_dashboard_acceptor(dashboard_thread.context(), options,
                                                        acceptor->local_endpoint().port()));
@@ -124,34 +145,33 @@ int main(int argc, char* argv[]) {
                options.host, e.code().message());
     return 1;
   }
-  server_state server{.limits = {options.sleep, options.max_sleep},
-                      .http = options.http,
+  const auto bound = acceptor->local_endpoint();
+  server_state server{.config = {.limits = {options.sleep, options.max_sleep},
+                                 .http = http,
+                                 .loop_threads = options.loop_threads,
+                                 .loopback_only = bound.address().is_loopback(),
+                                 .dashboard_port = dashboard_acceptor->local_endpoint().port(),
+                                 .test_routes = options.test_routes},
                       .event_loop = event_loop.context().get_executor(),
-                      .loop_threads = options.loop_threads,
                       .pool = pool,
                       .loops = loops,
                       .feed = feed,
-                      .metrics = metrics,
-                      .dashboard_port = dashboard_acceptor->local_endpoint().port()};
-  raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
-  const long spare_files = open_file_limit() - options.http.max_connections - 256;
-  server.http.max_turning_away = static_cast<int>(std::clamp(spare_files, 64L, 10'000L));
+                      .metrics = metrics};
   dashboard live{std::move(*dashboard_acceptor),
-                 {.limits = server.limits,
+                 {.limits = server.config.limits,
                   .block_warn = std::chrono::milliseconds(options.block_warn_ms),
                   .viewers = {.max_viewers = options.max_viewers},
                   .fire = {.max_connections = std::clamp(options.http.max_connections / 4, 1, 100),
                            .budget_seconds = std::max(fire_budget_seconds, options.max_sleep),
                            .max_sleep = options.max_sleep},
-                  .fire_at = acceptor->local_endpoint()},
+                  .fire_at = bound},
                  {.feed = feed,
                   .figures = [&server] { return current_metrics(server); },
-                  .draining = [&server] { return server.draining.load(); }}};
+                  .draining = [&server] { return server.counters.draining.load(); }}};
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
   asio::signal_set signals{control, SIGINT, SIGTERM};
 
-  const auto bound = acceptor->local_endpoint();
   spdlog::info("asyncscope-server {}: {} loop thread(s), {} pool thread(s), default sleep {} s",
                ASYNCSCOPE_VERSION, options.loop_threads, options.pool_threads, options.sleep);
   if (spare_files < 64) {
@@ -171,8 +191,10 @@ int main(int argc, char* argv[]) {
   fmt::print("dashboard on {}\n", live.url());
   std::fflush(stdout);
 
-  asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server), asio::detached);
-  asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server), asio::detached);
+  asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
+                 log_escaped("the accept loop"));
+  asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
+                 log_escaped("shutdown"));
   live.start();
   dashboard_thread.start();
   event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });

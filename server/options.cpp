@@ -46,9 +46,11 @@ Then, in another terminal:
   asyncscope-client -e async-endpoint -c 50)";
 
 struct raw_flags {
-  std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout;
+  std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout, drain_timeout;
   int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
   int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
+  bool test_routes = false;
+  long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
 };
 
@@ -87,12 +89,17 @@ po::options_description describe(raw_flags& raw) {
      "most client connections open at once; beyond it: 503 and close")
     ("max-pool-queue", po::value(&raw.max_pool_queue)->default_value(defaults.http.max_pool_queue),
      "most jobs waiting for a worker pool thread; beyond it: 503 with Retry-After")
+    ("drain-timeout", po::value(&raw.drain_timeout)->default_value(seconds_text(defaults.drain_timeout)),
+     "at SIGTERM/SIGINT, seconds to let requests in flight finish; then quit anyway (exit 1)")
     ("dashboard-port", po::value(&raw.dashboard_port)->default_value(defaults.dashboard_port),
      "the live dashboard's own port; -1: --port + 1 (a free one with --port 0); 0: a free one")
     ("max-viewers", po::value(&raw.max_viewers)->default_value(defaults.max_viewers),
      "most dashboard pages watching at once; beyond it: 503 (or a stalled one makes room)")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
+    ("log-queue", po::value(&raw.log_queue)->default_value(static_cast<long long>(defaults.log_queue_lines)),
+     "log lines that may wait for the log writer; beyond it new lines are dropped, counted in "
+     "/metrics and warned about")
     ("help,h", "show this help and exit")
     ("version", "show the version and exit");
   // clang-format on
@@ -131,7 +138,8 @@ parsed_server_options validate(const raw_flags& raw) {
   o.block_warn_ms = raw.block_warn_ms;
   for (const auto& [flag, text, out] :
        {std::tuple{"--read-timeout", &raw.read_timeout, &o.http.read_timeout},
-        std::tuple{"--keep-alive-timeout", &raw.keep_alive_timeout, &o.http.keep_alive_timeout}}) {
+        std::tuple{"--keep-alive-timeout", &raw.keep_alive_timeout, &o.http.keep_alive_timeout},
+        std::tuple{"--drain-timeout", &raw.drain_timeout, &o.drain_timeout}}) {
     const auto seconds = parse_seconds(*text);
     if (!seconds || *seconds < 0.001 || *seconds > 86'400) {
       return bad_flag(
@@ -175,9 +183,10 @@ parsed_server_options validate(const raw_flags& raw) {
   }
   o.max_viewers = raw.max_viewers;
   const auto max_sleep = parse_seconds(raw.max_sleep);
-  if (!max_sleep || *max_sleep <= 0) {
-    return bad_flag(
-        fmt::format("--max-sleep must be a number of seconds above 0, got '{}'", raw.max_sleep));
+  if (!max_sleep || *max_sleep <= 0 || *max_sleep > 86'400) {
+    return bad_flag(fmt::format(
+        "--max-sleep must be a number of seconds above 0 and at most 86400, got '{}'",
+        raw.max_sleep));
   }
   o.max_sleep = *max_sleep;
   const auto sleep = parse_seconds(raw.sleep);
@@ -188,11 +197,16 @@ parsed_server_options validate(const raw_flags& raw) {
                     o.max_sleep, raw.sleep));
   }
   o.sleep = *sleep;
+  o.test_routes = raw.test_routes;
   o.log_level = spdlog::level::from_str(raw.log_level);
   if (o.log_level == spdlog::level::off && raw.log_level != "off") {
     return bad_flag(fmt::format(
         "--log-level must be trace, debug, info, warn, error or off, got '{}'", raw.log_level));
   }
+  if (raw.log_queue < 1 || raw.log_queue > 10'000'000) {
+    return bad_flag(fmt::format("--log-queue must be from 1 to 10000000, got {}", raw.log_queue));
+  }
+  o.log_queue_lines = static_cast<std::size_t>(raw.log_queue);
   return {o, "", 0};
 }
 
@@ -201,9 +215,21 @@ parsed_server_options validate(const raw_flags& raw) {
 parsed_server_options parse_server_options(int argc, const char* const argv[]) {
   raw_flags raw;
   const auto flags = describe(raw);
+  po::options_description hidden;  // parsed, not shown in --help
+  hidden.add_options()("test-routes", po::bool_switch(&raw.test_routes),
+                       "GET /test/throw throws, to test what a failing handler does");
+  po::options_description all;
+  all.add(flags).add(hidden);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(flags).run(), vm);
+    const auto parsed = po::command_line_parser(argc, argv).options(all).allow_unregistered().run();
+    // A stray word ("asyncscope-server 8080") or an unknown flag is an error, not ignored.
+    for (const auto& unknown : po::collect_unrecognized(parsed.options, po::include_positional)) {
+      if (unknown.starts_with('-')) return bad_flag(fmt::format("unknown flag '{}'", unknown));
+      return bad_flag(fmt::format(
+          "unexpected argument '{}': every value needs its flag, e.g. --port 8080", unknown));
+    }
+    po::store(parsed, vm);
     if (vm.count("help")) {
       std::ostringstream help;
       help << about << "\n\nUsage: asyncscope-server [options]\n\n" << flags << examples;

@@ -1,10 +1,12 @@
 #pragma once
-// The server's flags, as DESIGN.md lists them, and their validation.
+// The server's flags and their validation; docs/reference.md lists them for users.
 
 #include "http_limits.hpp"
+#include "logging.hpp"
 
 #include <spdlog/common.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -17,12 +19,15 @@ struct server_options {
   int pool_threads = 40;  // FastAPI's (AnyIO's) default thread limit
   double sleep = 1.0;
   double max_sleep = 60.0;
-  int block_warn_ms = 100;
-  http_limits http;  // asyncio's debug-mode threshold for a slow callback
+  int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
+  std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
+  bool test_routes = false;                          // hidden: routes only the tests use
+  http_limits http;
   // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
   int dashboard_port = -1;
   int max_viewers = 100;  // /events streams open at once
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::size_t log_queue_lines = default_log_queue_lines;
 };
 
 // Either options to run with, or text to print and the exit code to leave with

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace json = boost::json;
 using asyncscope::testing::http_request;
@@ -27,6 +30,35 @@ json::object fire(const server_process& server, const std::string& endpoint, int
                                std::to_string(server.port()), "--sleep", "0.2", "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   return json::parse(run.out).as_object();
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+std::uint64_t log_lines_dropped(const server_process& server) {
+  const auto page =
+      parse_http_answer(raw_exchange(server.port(), http_request("GET /metrics"))).body;
+  std::smatch m;
+  if (!std::regex_search(page, m, std::regex(R"(\nasyncscope_log_lines_dropped_total (\d+)\n)"))) {
+    ADD_FAILURE() << "no asyncscope_log_lines_dropped_total in:\n" << page;
+    return 0;
+  }
+  return std::stoull(m[1]);
+}
+
+// What the WARN lines about dropped log lines add up to.
+std::uint64_t drops_warned_about(const std::string& log) {
+  std::uint64_t sum = 0;
+  const std::regex warning{R"(\(log-writer\) \| WARN (\d+) log line\(s\) dropped)"};
+  for (std::sregex_iterator it{log.begin(), log.end(), warning}, end; it != end; ++it) {
+    sum += std::stoull((*it)[1]);
+  }
+  return sum;
 }
 
 }  // namespace
@@ -95,6 +127,43 @@ TEST(Lesson, LogsTellWhichProcessAndThreadRanEachStep) {
         pool + "/sync-endpoint #2 done: sleep 0.2 s, elapsed 0.2\\d\\d s"}) {
     EXPECT_TRUE(std::regex_search(log, std::regex(line))) << line << "\nin:\n" << log;
   }
+}
+
+// The log is written by its own thread now, yet the lesson reads as before: one loop thread starts
+// the I/O of (nearly) all fifty before the first is done, and no line is missing.
+TEST(Lesson, FiftyAsyncRequestsInterleaveInTheLogAndNoLineIsDropped) {
+  server_process server;
+  const auto summary = fire(server, "async-endpoint", 50);
+  EXPECT_EQ(summary.at("ok").as_int64(), 50);
+  EXPECT_EQ(log_lines_dropped(server), 0u);
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // and the log is complete
+  const auto log = server.output();
+  // Twelve lines per request, each on the loop thread.
+  EXPECT_EQ(count_of(log, "(loop-0) | /async-endpoint #"), 50u * 12) << log;
+  for (const auto* step : {"just called", "I'm just in depth 1", "Came back to depth 2",
+                           "depth 1 DONE", "starting the I/O now", "done: sleep 0.2 s"}) {
+    EXPECT_EQ(count_of(log, step), 50u) << step << "\nin:\n" << log;
+  }
+  const auto first_done = log.find("done: sleep");
+  ASSERT_NE(first_done, std::string::npos);
+  EXPECT_GE(count_of(log.substr(0, first_done), "starting the I/O now"), 35u) << log;
+  EXPECT_EQ(log.find("log line(s) dropped"), std::string::npos) << log;
+}
+
+// With room for one line, fifty requests overflow the log queue: every dropped line is counted
+// in /metrics, and the warnings in the log (at most one a second) add up to the same count.
+TEST(Lesson, WithATinyLogQueueDroppedLinesAreCountedAndWarnedAbout) {
+  server_process server{{"--log-queue", "1"}};
+  const auto summary = fire(server, "async-endpoint", 50);
+  EXPECT_EQ(summary.at("ok").as_int64(), 50);  // the requests do not wait for the log
+  const auto dropped = log_lines_dropped(server);
+  EXPECT_GT(dropped, 0u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (drops_warned_about(server.output()) < dropped &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(drops_warned_about(server.output()), dropped) << server.output();
 }
 
 TEST(Lesson, AtWarnLevelNoRequestLogsALine) {

@@ -306,6 +306,22 @@ TEST(SummaryText, ShortensALongListOfThreads) {
       << text;
 }
 
+TEST(SummaryText, BreaksALineWiderThanTheTerminalUnderItsText) {
+  std::vector<request_record> records;
+  for (std::size_t i = 0; i < 50; ++i) {
+    const double started = static_cast<double>(i);
+    records.push_back(answered(i + 1, 0.0, started + 1.001, "loop-0", started, started + 1));
+  }
+  const auto text = asyncscope::summary_text(summarize(asked_for(50), records), 80);
+  EXPECT_NE(text.find("\nverdict:     50 × 1.0 s took 50.00 s: they ran one after another\n"
+                      "             (something blocked the server)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(asyncscope::summary_text(summarize(asked_for(50), records)).find("another\n"),
+            std::string::npos)
+      << "no width: no break";
+}
+
 TEST(ResponseLine, PrintsTheBodyLikeTheLessonsClient) {
   auto record = answered(3, 0.0, 1.0, "loop-0", 0, 1);
   record.body = "{\"message\": \"hi\"}\n";

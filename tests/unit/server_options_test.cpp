@@ -25,11 +25,13 @@ TEST(ServerOptions, DefaultsMatchTheContract) {
   EXPECT_DOUBLE_EQ(p.options->sleep, 1.0);
   EXPECT_DOUBLE_EQ(p.options->max_sleep, 60.0);
   EXPECT_EQ(p.options->log_level, spdlog::level::info);
+  EXPECT_EQ(p.options->log_queue_lines, 8192u);
 }
 
 TEST(ServerOptions, EveryFlagIsRead) {
-  const auto p = parse({"--host", "::1", "--port", "0", "--loop-threads", "2", "--pool-threads",
-                        "4", "--sleep", "0.2", "--max-sleep", "5", "--log-level", "warn"});
+  const auto p =
+      parse({"--host", "::1", "--port", "0", "--loop-threads", "2", "--pool-threads", "4",
+             "--sleep", "0.2", "--max-sleep", "5", "--log-level", "warn", "--log-queue", "64"});
   ASSERT_TRUE(p.options) << p.message;
   EXPECT_EQ(p.options->host, "::1");
   EXPECT_EQ(p.options->port, 0);
@@ -38,6 +40,7 @@ TEST(ServerOptions, EveryFlagIsRead) {
   EXPECT_DOUBLE_EQ(p.options->sleep, 0.2);
   EXPECT_DOUBLE_EQ(p.options->max_sleep, 5.0);
   EXPECT_EQ(p.options->log_level, spdlog::level::warn);
+  EXPECT_EQ(p.options->log_queue_lines, 64u);
 }
 
 TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
@@ -50,8 +53,15 @@ TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
       {{"--sleep", "61"}, "--sleep"},
       {{"--max-sleep", "0"}, "--max-sleep"},
       {{"--log-level", "loud"}, "--log-level"},
+      {{"--log-queue", "0"}, "--log-queue"},
+      {{"--log-queue", "-1"}, "--log-queue"},
       {{"--host", "example"}, "--host"},
       {{"--frobnicate"}, "frobnicate"},
+      {{"8080"}, "8080"},
+      {{"--port", "1", "stray"}, "stray"},
+      {{"--max-sleep", "1e20"}, "--max-sleep"},
+      {{"--max-sleep", "86401"}, "--max-sleep"},
+      {{"--drain-timeout", "0"}, "--drain-timeout"},
   };
   for (const auto& [args, flag] : cases) {
     const auto p = parse(args);

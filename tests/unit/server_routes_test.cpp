@@ -127,3 +127,21 @@ TEST(Seconds, AcceptsPlainDecimalsOnly) {
     EXPECT_FALSE(parse_seconds(bad).has_value()) << bad;
   }
 }
+
+TEST(Routes, AnAbsoluteFormTargetIsRoutedByItsPathAndQuery) {
+  const auto r = get("http://127.0.0.1:8000/async-wrong?sleep=0.5");
+  ASSERT_TRUE(std::holds_alternative<lesson_route>(r));
+  EXPECT_EQ(std::get<lesson_route>(r).which, lesson_endpoint::async_wrong);
+  EXPECT_DOUBLE_EQ(std::get<lesson_route>(r).sleep, 0.5);
+  EXPECT_EQ(target_authority("http://127.0.0.1:8000/x"), "127.0.0.1:8000");
+  EXPECT_EQ(target_authority("/x"), "");
+  EXPECT_EQ(error_of(get("ftp://127.0.0.1/healthz")).status, http::status::bad_request);
+}
+
+TEST(Routes, HeadIsRoutedLikeGetAndA405SaysSo) {
+  EXPECT_TRUE(std::holds_alternative<lesson_route>(
+      find_route(http::verb::head, "/async-endpoint", limits)));
+  const auto e = error_of(find_route(http::verb::put, "/async-endpoint", limits));
+  EXPECT_EQ(e.status, http::status::method_not_allowed);
+  EXPECT_EQ(e.allowed, "GET, HEAD");
+}
