@@ -140,6 +140,7 @@ void dashboard::publish_status(bool& was_blocked) {
   was_blocked = blocked;
   viewers_.publish(status);
   viewers_.drop_stuck();
+  viewers_.watch_for_stalls();
   if (sources_.draining()) fire_.drop_queued("the server is shutting down");
 }
 

@@ -23,6 +23,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
 using asio::awaitable;
+using asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
@@ -160,9 +161,11 @@ awaitable<void> send(beast::tcp_stream& stream, response res, bool keep_alive) {
   co_await http::async_write(stream, res, as_result);
 }
 
-}  // namespace
-
-awaitable<void> dashboard_session(beast::tcp_stream stream, dashboard_site& site) {
+// Answers requests until the connection closes (nothing returned) or asks for GET /events and
+// may have it: then the socket is returned, and with this coroutine go its buffer and parser,
+// which a viewer that stays for an hour does not need.
+awaitable<std::optional<tcp::socket>> answer_until_events(beast::tcp_stream& stream,
+                                                          dashboard_site& site) {
   const auto peer = peer_of(stream);
   beast::flat_buffer buffer;
   for (;;) {
@@ -175,7 +178,7 @@ awaitable<void> dashboard_session(beast::tcp_stream stream, dashboard_site& site
       if (auto res = unreadable(read_error, parser.got_some())) {
         co_await send(stream, std::move(*res), false);
       }
-      co_return;
+      co_return std::nullopt;
     }
     const auto& req = parser.get();
     const auto host = req[http::field::host];
@@ -188,32 +191,38 @@ awaitable<void> dashboard_session(beast::tcp_stream stream, dashboard_site& site
                                    "this dashboard listens on loopback and answers only "
                                    "loopback names in Host (localhost, 127.0.0.1, [::1])"),
                     false);
-      co_return;
+      co_return std::nullopt;
     }
     const auto found = find_route(req.method(), req.target(), site.limits);
     const auto* which = std::get_if<watch_route>(&found);
     if (which && *which == watch_route::events) {
-      if (!site.viewers.make_room()) {
-        spdlog::info("dashboard: {} turned away: {} viewers already (--max-viewers)", peer,
-                     site.viewers.max_viewers());
-        auto res = error_response(
-            http::status::service_unavailable, "too_many_viewers",
-            fmt::format("{} pages already watch this server (--max-viewers); try again shortly",
-                        site.viewers.max_viewers()));
-        res.set(http::field::retry_after, "1");
-        co_await send(stream, std::move(res), false);
-        co_return;
+      if (site.viewers.make_room()) {
+        stream.expires_never();
+        co_return stream.release_socket();
       }
-      stream.expires_never();
-      co_await site.viewers.serve(stream.release_socket(), site.stream_start());
-      co_return;
+      spdlog::info("dashboard: {} turned away: {} viewers already (--max-viewers)", peer,
+                   site.viewers.max_viewers());
+      auto res = error_response(
+          http::status::service_unavailable, "too_many_viewers",
+          fmt::format("{} pages already watch this server (--max-viewers); try again shortly",
+                      site.viewers.max_viewers()));
+      res.set(http::field::retry_after, "1");
+      co_await send(stream, std::move(res), false);
+      co_return std::nullopt;
     }
     const bool keep_alive = req.keep_alive();
     auto res = answer(req, found, site, peer);
     res.version(req.version());
     co_await send(stream, std::move(res), keep_alive);
-    if (!keep_alive) co_return;
+    if (!keep_alive) co_return std::nullopt;
   }
+}
+
+}  // namespace
+
+awaitable<void> dashboard_session(beast::tcp_stream stream, dashboard_site& site) {
+  auto viewer = co_await answer_until_events(stream, site);
+  if (viewer) co_await site.viewers.serve(std::move(*viewer), site.stream_start());
 }
 
 }  // namespace asyncscope

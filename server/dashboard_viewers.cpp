@@ -7,8 +7,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <deque>
+#include <optional>
 
 namespace asyncscope {
 
@@ -50,23 +54,53 @@ struct event_viewers::viewer {
   std::size_t behind = 0;  // live bytes queued or being written
   bool writing = false;
   clock::time_point writing_since{};
+  // Since when the kernel has held bytes the page did not take, seen at every tick while the
+  // slots are all taken; unset while it keeps up.
+  std::optional<clock::time_point> unread_since;
   bool dropped = false;
+
+  // Stopped reading: a write has waited this long, or the kernel has held unread bytes for it.
+  bool stalled_for(clock::time_point now, clock::duration at_least) const {
+    return (writing && now - writing_since >= at_least) ||
+           (unread_since && now - *unread_since >= at_least);
+  }
 };
+
+namespace {
+
+// Bytes the kernel holds for this socket that the peer has not acknowledged: a page that reads
+// takes them within a round trip; one that stopped reading leaves them there.
+int unread_in_kernel(tcp::socket& socket) {
+  int bytes = 0;
+  return ioctl(socket.native_handle(), SIOCOUTQ, &bytes) == 0 ? bytes : 0;
+}
+
+}  // namespace
+
+void event_viewers::watch_for_stalls() {
+  if (count() < limits_.max_viewers) return;  // only needed to make room
+  const auto now = clock::now();
+  for (const auto& v : viewers_) {
+    if (unread_in_kernel(v->socket) == 0) {
+      v->unread_since.reset();
+    } else if (!v->unread_since) {
+      v->unread_since = now;
+    }
+  }
+}
 
 bool event_viewers::make_room() {
   if (count() < limits_.max_viewers) return true;
   const auto now = clock::now();
   viewer* furthest = nullptr;
   for (const auto& v : viewers_) {
-    const bool stalled = v->writing && now - v->writing_since >= limits_.stalled_after;
-    if (stalled && (!furthest || v->behind > furthest->behind)) furthest = v.get();
+    if (v->stalled_for(now, limits_.stalled_after) && (!furthest || v->behind > furthest->behind)) {
+      furthest = v.get();
+    }
   }
   if (!furthest) return false;
-  drop(*furthest, fmt::format("it has not read for {} ms and all {} viewer slots are taken "
+  drop(*furthest, fmt::format("it stopped reading and all {} viewer slots are taken "
                               "(--max-viewers): making room for a new viewer",
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  now - furthest->writing_since)
-                                  .count(),
                               limits_.max_viewers));
   forget_dropped();
   return true;

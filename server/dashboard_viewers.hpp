@@ -21,8 +21,8 @@ namespace asyncscope {
 struct viewer_limits {
   int max_viewers = 100;                      // --max-viewers; beyond: 503, or a stalled one goes
   std::size_t max_behind_bytes = 256 * 1024;  // queued and unsent live events; beyond: dropped
-  // A write that waited this long: the page stopped reading (its TCP window is shut). Such a
-  // viewer may be dropped to make room for a new one.
+  // A write that waited this long, or bytes left unread in the kernel this long: the page
+  // stopped reading. Such a viewer may be dropped to make room for a new one.
   std::chrono::milliseconds stalled_after{1'000};
   std::chrono::milliseconds write_timeout{30'000};  // a write that waited this long: dropped
 };
@@ -47,6 +47,10 @@ class event_viewers {
 
   // Drops the viewers whose write has waited longer than write_timeout.
   void drop_stuck();
+
+  // Called every tick: while every slot is taken, notes which viewers leave bytes unread in
+  // the kernel, so that make_room() knows a stalled viewer before its writes start waiting.
+  void watch_for_stalls();
 
   int count() const { return static_cast<int>(viewers_.size()); }
   int max_viewers() const { return limits_.max_viewers; }

@@ -32,13 +32,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Sanitizers make the server several times slower and bigger.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizers make the server several times slower and bigger (ThreadSanitizer the most).
+#if defined(__SANITIZE_THREAD__)
 constexpr bool sanitized = true;
+constexpr double slowdown = 10;
+#elif defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;
+constexpr double slowdown = 3;
 #else
 constexpr bool sanitized = false;
+constexpr double slowdown = 1;
 #endif
-constexpr double slowdown = sanitized ? 3 : 1;
 
 // One connection that reads as a browser's EventSource would, or, with `stall`, one that never
 // reads and offers the server a tiny receive window: a page that stopped reading.
@@ -217,7 +221,11 @@ TEST(Dashboard, TheEventStreamKeepsMovingWhileTheLoopIsBlocked) {
   viewer events{server.dashboard_port()};
   ASSERT_TRUE(events.wait_for(hello, 2000ms));
   std::jthread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=0.6", 1); }};
-  events.read_for(900ms);
+  EXPECT_TRUE(events.wait_for(R"("phase": "finish", "id": 1)", 10s));
+  // The detector's warning came through the stream too (while blocked, or once it was over,
+  // if the watchdog thread did not get the CPU in time on a busy machine).
+  const std::regex warning{R"(event: warning\ndata: \{"text": "loop-0 (was )?blocked \d+ ms)"};
+  EXPECT_TRUE(events.wait_for(warning, 2s));
   wrong.join();
   const auto& stream = events.received();
   EXPECT_NE(
@@ -234,8 +242,6 @@ TEST(Dashboard, TheEventStreamKeepsMovingWhileTheLoopIsBlocked) {
   }
   ASSERT_GE(seen.size(), 3u) << stream;
   EXPECT_LT(seen.front(), seen.back());  // growing
-  EXPECT_NE(stream.find("event: warning\ndata: {\"text\": \"loop-0 blocked"), std::string::npos)
-      << stream;
 }
 
 TEST(Dashboard, TheMainPortSendsBrowsersToTheDashboard) {
@@ -430,7 +436,7 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
   std::this_thread::sleep_for(500ms);
   const auto opened = std::chrono::steady_clock::now();
   viewer fresh{server.dashboard_port()};
-  const bool greeted = fresh.wait_for(hello, 5000ms);
+  const bool greeted = fresh.wait_for(hello, 15s);
   const double first_event = seconds_since(opened);
   burst.join();
   const bool live = fresh.wait_for("event: live", 3000ms);
