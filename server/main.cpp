@@ -9,6 +9,7 @@
 #include "options.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
+#include "worker_processes.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -38,6 +39,7 @@ tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& option
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
   tcp::acceptor acceptor{asio::make_strand(loop), where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
+  if (options.worker) share_port_with_other_workers(acceptor);
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
   return acceptor;
@@ -89,6 +91,7 @@ int main(int argc, char* argv[]) {
     return parsed.exit_code;
   }
   const auto& options = *parsed.options;
+  if (options.workers > 1 && !options.worker) return run_worker_processes(options, argc, argv);
   setup_logging(options.log_level, options.log_queue_lines);
   name_this_thread("main");
 
@@ -144,10 +147,14 @@ int main(int argc, char* argv[]) {
         "WARN listening on every network interface: anyone who can reach this machine can send "
         "requests (use --host 127.0.0.1 to keep it to this machine)");
   }
-  const auto address = bound.address().to_string();
-  fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
-             bound.port());
-  std::fflush(stdout);
+  if (options.worker) {
+    tell_parent_listening(*options.worker);  // the parent prints the address once for all
+  } else {
+    const auto address = bound.address().to_string();
+    fmt::print("listening on http://{}:{}\n",
+               bound.address().is_v6() ? "[" + address + "]" : address, bound.port());
+    std::fflush(stdout);
+  }
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
                  log_escaped("the accept loop"));
