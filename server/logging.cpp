@@ -129,6 +129,11 @@ long this_thread_os_id() {
   return id;
 }
 
+long this_process_id() {
+  static const long id = getpid();
+  return id;
+}
+
 formatting_line_of::formatting_line_of(const std::string& name)
     : previous_(std::exchange(line_thread_name, &name)) {}
 
