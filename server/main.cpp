@@ -9,6 +9,7 @@
 #include "options.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
+#include "warm_heap.hpp"
 #include "worker_processes.hpp"
 
 #include <fmt/format.h>
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <latch>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -147,6 +149,18 @@ int main(int argc, char* argv[]) {
         "WARN listening on every network interface: anyone who can reach this machine can send "
         "requests (use --host 127.0.0.1 to keep it to this machine)");
   }
+  // Each loop thread faults its heap in (warm_heap.hpp) before the server says it listens, so
+  // the first requests, a class's first run, find it as warm as the later ones.
+  const auto warm_heap =  // the connections a loop thread may hold at once, 64 MiB at most
+      std::min<std::size_t>(http.max_connections / options.loop_threads * heap_per_connection,
+                            64 * 1024 * 1024);
+  std::latch loops_warm{options.loop_threads};
+  event_loop.start([&loops, &loops_warm, warm_heap](const std::string& name) {
+    warm_this_threads_heap(warm_heap);
+    loops.watch_this_thread(name);
+    loops_warm.count_down();
+  });
+  loops_warm.wait();
   if (options.worker) {
     tell_parent_listening(*options.worker);  // the parent prints the address once for all
   } else {
@@ -161,7 +175,6 @@ int main(int argc, char* argv[]) {
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
                  log_escaped("shutdown"));
   live.start(bound);
-  event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
   pool.start();
   loops.start();
   control.run();
