@@ -4,7 +4,8 @@
 # after start (cold) can be compared with the later ones (warm). For each run: the total time,
 # its ratio to the 1 s ideal, latency, and the server's memory while the requests are in flight
 # (VmRSS read from /proc every 10 ms; the peak above the RSS the server had before the run, per
-# request). Loopback only; bounded by the client's --timeout.
+# request: the server faults in a heap for --max-connections at start, server/warm_heap.hpp, so
+# this counts what goes beyond it). Loopback only; bounded by the client's --timeout.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
