@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <string_view>
@@ -113,6 +114,14 @@ void append_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// An answer's ids (request, process, thread): written in place, where Boost.JSON's serializer
+// would set itself up and make a string for each.
+template <typename Integer>
+void append_integer(std::string& out, Integer n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);  // 24 always fit
+}
+
 // As decimal_text (seconds.hpp), formatted in place rather than into a string of its own.
 void append_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
@@ -158,8 +167,18 @@ void append(std::string& out, const boost::json::value& v) {
     case boost::json::kind::string:
       append_string(out, v.get_string());
       return;
-    default:
-      out += boost::json::serialize(v);
+    case boost::json::kind::int64:
+      append_integer(out, v.get_int64());
+      return;
+    case boost::json::kind::uint64:
+      append_integer(out, v.get_uint64());
+      return;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::null:
+      out += "null";
+      return;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -38,6 +39,15 @@ TEST(JsonText, WritesNumbersAsDecimalTextDoes) {
     EXPECT_EQ(to_json_text(json::value(d)), asyncscope::decimal_text(d)) << d;
   }
   EXPECT_EQ(to_json_text(json::value(std::numeric_limits<double>::infinity())), "null");
+}
+
+TEST(JsonText, WritesIntegersBooleansAndNullAsBoostJsonDoes) {
+  for (const auto& v :
+       {json::value(0), json::value(-42), json::value(std::numeric_limits<std::int64_t>::min()),
+        json::value(std::numeric_limits<std::uint64_t>::max()), json::value(true),
+        json::value(false), json::value(nullptr)}) {
+    EXPECT_EQ(to_json_text(v), json::serialize(v));
+  }
 }
 
 TEST(JsonText, OutputParsesBackToTheSameValue) {
