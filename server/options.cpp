@@ -39,15 +39,17 @@ while a loop thread is blocked (longer than --block-warn-ms) and names the reque
 
 constexpr const char* examples = R"(
 Examples:
-  asyncscope-server                         # http://127.0.0.1:8000, 1 loop thread, 40 workers
+  asyncscope-server                         # http://127.0.0.1:8000, 1 loop thread, 40 pool threads
   asyncscope-server --port 0                # any free port (printed on start)
   asyncscope-server --pool-threads 4 --sleep 0.2
+  asyncscope-server --workers 2             # 2 processes, each with its own loop and pool
 Then, in another terminal:
   asyncscope-client -e async-endpoint -c 50)";
 
 struct raw_flags {
   std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout, drain_timeout;
-  int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0;
+  int port = 0, loop_threads = 0, pool_threads = 0, workers = 0, block_warn_ms = 0;
+  int worker_index = -1, worker_port = -1, worker_ready_fd = -1;
   int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
   bool test_routes = false;
   long long log_queue = 0;
@@ -70,6 +72,9 @@ po::options_description describe(raw_flags& raw) {
      "threads that run the event loop")
     ("pool-threads", po::value(&raw.pool_threads)->default_value(defaults.pool_threads),
      "worker threads for blocking (sync) handlers")
+    ("workers", po::value(&raw.workers)->default_value(defaults.workers),
+     "processes sharing the port (SO_REUSEPORT), each with its own loop and pool; a parent "
+     "starts them and starts a new one when one dies")
     ("sleep", po::value(&raw.sleep)->default_value(decimal_text(defaults.sleep)),
      "default simulated I/O time, seconds")
     ("max-sleep", po::value(&raw.max_sleep)->default_value(decimal_text(defaults.max_sleep)),
@@ -131,6 +136,16 @@ parsed_server_options validate(const raw_flags& raw) {
     return bad_flag(fmt::format("--pool-threads must be from 1 to 1000, got {}", raw.pool_threads));
   }
   o.pool_threads = raw.pool_threads;
+  if (raw.workers < 1 || raw.workers > 64) {
+    return bad_flag(fmt::format("--workers must be from 1 to 64, got {}", raw.workers));
+  }
+  o.workers = raw.workers;
+  if (raw.worker_index >= 0) {  // hidden flags, from the parent: not checked for people
+    o.worker = worker_role{.index = raw.worker_index,
+                           .port = static_cast<unsigned short>(raw.worker_port),
+                           .ready_fd = raw.worker_ready_fd};
+    o.port = o.worker->port;
+  }
   if (raw.block_warn_ms < 1 || raw.block_warn_ms > 3'600'000) {
     return bad_flag(
         fmt::format("--block-warn-ms must be from 1 to 3600000, got {}", raw.block_warn_ms));
@@ -177,6 +192,11 @@ parsed_server_options validate(const raw_flags& raw) {
   if (raw.dashboard_port == -1 && raw.port == 65535) {
     return bad_flag("--port 65535 leaves no --port + 1 for the dashboard; give --dashboard-port");
   }
+  if (raw.dashboard_port == 0 && raw.workers > 1) {
+    return bad_flag(
+        "--dashboard-port 0 (any free port) cannot be used with --workers: worker 0 serves the "
+        "dashboard and the others send browsers to it, so give a port or leave it at -1");
+  }
   o.dashboard_port = raw.dashboard_port;
   if (raw.max_viewers < 1 || raw.max_viewers > 100'000) {
     return bad_flag(fmt::format("--max-viewers must be from 1 to 100000, got {}", raw.max_viewers));
@@ -184,9 +204,9 @@ parsed_server_options validate(const raw_flags& raw) {
   o.max_viewers = raw.max_viewers;
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0 || *max_sleep > 86'400) {
-    return bad_flag(fmt::format(
-        "--max-sleep must be a number of seconds above 0 and at most 86400, got '{}'",
-        raw.max_sleep));
+    return bad_flag(
+        fmt::format("--max-sleep must be a number of seconds above 0 and at most 86400, got '{}'",
+                    raw.max_sleep));
   }
   o.max_sleep = *max_sleep;
   const auto sleep = parse_seconds(raw.sleep);
@@ -216,8 +236,15 @@ parsed_server_options parse_server_options(int argc, const char* const argv[]) {
   raw_flags raw;
   const auto flags = describe(raw);
   po::options_description hidden;  // parsed, not shown in --help
-  hidden.add_options()("test-routes", po::bool_switch(&raw.test_routes),
-                       "GET /test/throw throws, to test what a failing handler does");
+  // clang-format off
+  hidden.add_options()
+    ("test-routes", po::bool_switch(&raw.test_routes),
+     "GET /test/throw throws, to test what a failing handler does")
+    ("worker-index", po::value(&raw.worker_index), "set by --workers: this worker's number")
+    ("worker-port", po::value(&raw.worker_port), "set by --workers: the port all workers share")
+    ("worker-ready-fd", po::value(&raw.worker_ready_fd),
+     "set by --workers: where to tell the parent this worker listens");
+  // clang-format on
   po::options_description all;
   all.add(flags).add(hidden);
   po::variables_map vm;

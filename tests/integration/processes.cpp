@@ -105,6 +105,14 @@ std::vector<std::string> thread_names(pid_t pid) {
   return names;
 }
 
+// The processes `pid` started (with --workers: its workers), as the kernel lists them.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  std::ifstream list("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (pid_t child; list >> child;) children.push_back(child);
+  return children;
+}
+
 }  // namespace
 
 server_process::server_process(std::vector<std::string> flags) {
@@ -151,14 +159,19 @@ bool server_process::wait_for_port() {
 bool server_process::wait_for_threads(const std::vector<std::string>& flags) {
   const auto loop_threads = flag_value(flags, "--loop-threads", 1);
   const auto pool_threads = flag_value(flags, "--pool-threads", 40);
+  const auto workers = flag_value(flags, "--workers", 1);  // processes, each with all of these
   const auto all_running = [&] {
-    const auto names = thread_names(pid_);
+    auto names = thread_names(pid_);
+    for (const auto child : children_of(pid_)) {
+      const auto more = thread_names(child);
+      names.insert(names.end(), more.begin(), more.end());
+    }
     const auto named = [&](const std::string& prefix) {
       return std::count_if(names.begin(), names.end(),
                            [&](const std::string& name) { return name.starts_with(prefix); });
     };
-    return named("loop-") == loop_threads && named("pool-") == pool_threads &&
-           named("watchdog") == 1;
+    return named("loop-") == workers * loop_threads && named("pool-") == workers * pool_threads &&
+           named("watchdog") == workers;
   };
   const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
   while (!all_running()) {
