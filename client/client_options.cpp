@@ -47,7 +47,7 @@ po::options_description client_flags() {
     ("json", po::bool_switch(), "print only the summary, as one JSON object")
     ("timeline", po::bool_switch(),
      "after the summary, draw each request as a bar on the server thread that ran it, over time, "
-     "as wide as the terminal")
+     "instead of a line per response; fits an 80x24 terminal")
     ("export", po::value<std::string>()->value_name("FILE"),
      "write every request's record to FILE as CSV (.csv) or JSON Lines (.jsonl, .ndjson), or "
      "the timeline as a picture (.svg)")
@@ -164,6 +164,17 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
         "starting with /");
   }
   const auto& name = vm["endpoint"].as<std::string>();
+  // A space or a control character would end the request line early, and a CR LF would start a
+  // header of the caller's choosing: refused here, never sent.
+  const auto unsafe = std::find_if(name.begin(), name.end(), [](unsigned char c) {
+    return c <= ' ' || c == 0x7f;
+  });
+  if (unsafe != name.end()) {
+    return usage_error(fmt::format(
+        "--endpoint may not contain spaces or control characters (found byte 0x{:02x}); "
+        "percent-encode them, e.g. %20",
+        static_cast<unsigned char>(*unsafe)));
+  }
   auto path = endpoint_path(name);
   if (!path) {
     return usage_error(fmt::format(
@@ -177,35 +188,39 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
 
 std::string client_help_text() {
   std::ostringstream text;
-  text << "Usage: asyncscope-client -e ENDPOINT [-c N] [options]\n\n"
-          "Sends N requests to one asyncscope-server endpoint, all at once (each on its own\n"
-          "connection), waits for every answer, and prints each response like the lesson's\n"
-          "Python client did. Then it sums up what the server's answers reveal: which process\n"
-          "and threads ran the requests, how many overlapped at one instant, and whether they\n"
-          "ran concurrently, one after another, or in waves. The last line is the total time.\n\n"
-       << client_flags()
-       << "\nExamples:\n"
-          "  asyncscope-client -e async-endpoint -c 50\n"
-          "      50 coroutines awaiting a timer on one loop thread: about one sleep in total\n"
-          "  asyncscope-client -e sync-endpoint -c 50 --sleep 0.5\n"
-          "      50 blocking handlers on the 40-thread pool: two waves\n"
-          "  asyncscope-client -e async-wrong -c 5 -q\n"
-          "      a blocking call on the loop thread: five sleeps, one after another\n"
-          "  asyncscope-client -e async-wrong -c 5 -q --timeline\n"
-          "      the same, drawn: five bars end to end in one row for loop-0\n"
-          "  asyncscope-client -e sync-endpoint -c 50 --export sync.csv\n"
-          "      one row per request (client send and receive times, server start and finish,\n"
-          "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n\n"
-          "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
-          "on a terminal without NO_COLOR. --export creates or replaces FILE before the first\n"
-          "request is sent, so a path that cannot be written stops the run at once (exit 2); if\n"
-          "writing fails after the run, the summary is still printed, then the error (exit 2).\n\n"
-          "A request that times out, is reset, cut short or answered with something that is not\n"
-          "HTTP counts as failed, with its reason in the summary (failures). More requests than\n"
-          "free file descriptors wait for one: they are paced, not failed. Ctrl-C stops the run\n"
-          "and prints the summary of what finished (exit 130).\n\n"
-          "Exit status: 0 all succeeded, 1 some failed, 2 bad usage or --export could not be\n"
-          "written, 3 could not connect, 130 interrupted.\n";
+  text
+      << "Usage: asyncscope-client -e ENDPOINT [-c N] [options]\n\n"
+         "Sends N requests to one asyncscope-server endpoint, all at once (each on its own\n"
+         "connection), waits for every answer, and prints each response like the lesson's\n"
+         "Python client did. Then it sums up what the server's answers reveal: which process\n"
+         "and threads ran the requests, how many overlapped at one instant, and whether they\n"
+         "ran concurrently, one after another, or in waves, ending with the total time.\n"
+         "With --timeline it draws each request on a timeline instead of printing it.\n\n"
+      << client_flags()
+      << "\nExamples:\n"
+         "  asyncscope-client -e async-endpoint -c 50\n"
+         "      50 coroutines awaiting a timer on one loop thread: about one sleep in total\n"
+         "  asyncscope-client -e sync-endpoint -c 50 --sleep 0.5\n"
+         "      50 blocking handlers on the 40-thread pool: two waves\n"
+         "  asyncscope-client -e async-wrong -c 5 -q\n"
+         "      a blocking call on the loop thread: five sleeps, one after another\n"
+         "  asyncscope-client -e async-wrong -c 5 -q --timeline\n"
+         "      the same, drawn: five bars on loop-0, a staircase, each one starting when the\n"
+         "      one before it ended\n"
+         "  asyncscope-client -e sync-endpoint -c 50 --export sync.csv\n"
+         "      one row per request (client send and receive times, server start and finish,\n"
+         "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n\n"
+         "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
+         "on a terminal without NO_COLOR; it draws at most 6 rows of bars, so that a run fits in\n"
+         "24 lines. --export creates or replaces FILE before the first request is sent, so a path\n"
+         "that cannot be written stops the run at once (exit 2); if writing fails after the run,\n"
+         "the summary is still printed, then the error (exit 2).\n\n"
+         "A request that times out, is reset, cut short or answered with something that is not\n"
+         "HTTP counts as failed, with its reason in the summary (failures). More requests than\n"
+         "free file descriptors wait for one: they are paced, not failed. Ctrl-C stops the run\n"
+         "and prints the summary of what finished (exit 130).\n\n"
+         "Exit status: 0 all succeeded, 1 some failed, 2 bad usage or --export could not be\n"
+         "written, 3 could not connect, 130 interrupted.\n";
   return text.str();
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The client's flags, as DESIGN.md lists them, turned into one plain struct.
+// The client's flags, turned into one plain struct; docs/reference.md lists them for users.
 
 #include <optional>
 #include <string>

@@ -99,15 +99,17 @@ int main(int argc, char* argv[]) {
   if (options.json) {
     fmt::print("{}\n", asyncscope::summary_json(summary));
   } else if (!none_connected) {
-    if (!options.quiet) {
+    // The timeline draws every response, so it takes the place of their lines: fifty of them
+    // would push the picture off an 80×24 terminal.
+    if (!options.quiet && !options.timeline) {
       for (const auto& record : records) fmt::print("{}\n", asyncscope::response_line(record));
       fmt::print("\n");
     }
-    fmt::print("{}", asyncscope::summary_text(summary));
+    const int width = asyncscope::terminal_columns();
+    fmt::print("{}", asyncscope::summary_text(summary, width));
     if (options.timeline) {
-      fmt::print("\n{}", asyncscope::timeline_text(asyncscope::build_timeline(run),
-                                                   asyncscope::terminal_columns(),
-                                                   asyncscope::colour_wanted()));
+      fmt::print("\n{}", asyncscope::timeline_text(asyncscope::build_timeline(run), summary.verdict,
+                                                   width, asyncscope::colour_wanted()));
     }
   }
   if (options.export_path && !write_export(options, run, summary, export_file)) return bad_usage;

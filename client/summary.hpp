@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@ struct summary {
   std::map<std::string, std::size_t> statuses{};        // "200" -> 50
   std::map<std::string, std::size_t> server_threads{};  // "loop-0" -> 50
   std::vector<std::int64_t> server_pids{};
+  std::map<std::int64_t, std::size_t> answers_per_pid{};  // 4242 -> 25: the spread over workers
   std::size_t max_overlap = 0;          // most server intervals overlapping at one instant
   std::optional<double> ideal_time{};   // one sleep: every request at once
   std::optional<double> serial_time{};  // count sleeps: one after another
@@ -64,11 +66,15 @@ std::string verdict(const summary& s);
 // Sums up one run from its records; options says what was asked for.
 summary summarize(const client_options& options, const std::vector<request_record>& records);
 
-// The summary as one line of JSON, with the keys DESIGN.md promises.
+// The summary as one line of JSON, with the keys docs/reference.md lists.
 std::string summary_json(const summary& s);
 
-// The summary as a few aligned lines for a terminal, ending with "TOTAL TIME: 1.012".
-std::string summary_text(const summary& s);
+// Where the summary's labels end and their text begins: "verdict:     ".
+inline constexpr int summary_label_width = 13;
+
+// The summary as a few aligned lines for a terminal, ending with "TOTAL TIME: 1.012". A line
+// wider than `width` columns is broken at spaces and carries on under its text, not its label.
+std::string summary_text(const summary& s, int width = std::numeric_limits<int>::max());
 
 // What one record shows: "Response 3: {...}" or "Response 3: ERROR timeout".
 std::string response_line(const request_record& record);

@@ -2,6 +2,8 @@
 // What the terminal the client prints to can show: how wide it is, and whether to use colour.
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace asyncscope {
 
@@ -16,6 +18,16 @@ int columns_to_draw(std::optional<int> window_columns, const char* columns_varia
 
 // The width of the terminal on stdout (TIOCGWINSZ), or of $COLUMNS, or 100.
 int terminal_columns();
+
+// How many columns `text` takes on a terminal: one per UTF-8 character ("│", "█" and "×" are
+// one each). The text is expected to hold no escape codes or wide characters.
+int display_columns(std::string_view text);
+
+// One line broken at spaces into lines at most `width` columns wide, each after the first
+// indented by `indent` spaces, so that a long verdict stays readable in a narrow terminal.
+// Spaces within the first `indent` columns (a label's padding) are never a break; a word
+// longer than a line is left whole. Every line ends with '\n'.
+std::string wrapped(std::string_view line, int width, int indent);
 
 // Colour only for a person at a terminal who has not asked for none (https://no-color.org).
 bool colour_wanted();

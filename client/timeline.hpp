@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,9 +57,17 @@ std::pair<int, int> bar_columns(const timeline_bar& bar, double start, double en
 // times a power of ten that gives at most `most_ticks` ticks.
 double tick_step(double span, int most_ticks);
 
-// The timeline for a terminal `width` columns wide: a header per server pid, one row per lane
-// with the thread's name on its first row, an axis in seconds, a legend, and the number of
-// requests that have no bar. ANSI colours only when `colour` is true.
-std::string timeline_text(const timeline& t, int width, bool colour);
+// How many bars each step of a staircase holds, when a lane of `bars` requests that ran one
+// after another is drawn as one: a step per row, each starting where the one above ended. 0 for
+// a lane of two bars or fewer, which stays one row; else the smallest 1, 2 or 5 times a power of
+// ten that makes at most five steps (50 bars: five steps of 10).
+std::size_t bars_per_step(std::size_t bars);
+
+// The timeline for a terminal `width` columns wide and 24 rows high: a header, at most 6 rows
+// of bars (rows that look the same drawn once with "× 50"; a lane of many bars in a row as a
+// staircase, each step numbered "1st–10th"), an axis in seconds, a legend, the number of
+// requests that have no bar, and, again under the picture, the threads and `verdict` (when not
+// empty). Every line fits `width` when it is 40 or more. ANSI colours only when `colour`.
+std::string timeline_text(const timeline& t, std::string_view verdict, int width, bool colour);
 
 }  // namespace asyncscope

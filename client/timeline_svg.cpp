@@ -97,6 +97,39 @@ std::string bar_svg(const timeline_bar& bar, const layout& l, double lane_top,
       bar.started_at - l.start, bar.finished_at - l.start);
 }
 
+// The numbers on bars fit inside a lane, with a margin.
+int number_font(const layout& l) {
+  return std::min(text_font, l.lane_height - 12);
+}
+
+// The order in which a lane's bars ran, written on them in white, when the lane holds more than
+// two bars one after another (a blocked loop's): every bar if the numbers fit, else every 2nd,
+// 5th or 10th, so that fifty bars end to end can be counted from the back of the room.
+std::string order_numbers_svg(const lane& bars, const layout& l, double lane_top) {
+  if (bars.size() <= 2 || number_font(l) < smallest_font) return "";
+  double widths = 0;
+  for (const auto& bar : bars) widths += l.x_at(bar.finished_at) - l.x_at(bar.started_at);
+  const double bar_width = widths / static_cast<double>(bars.size());
+  // A bold digit is about 0.65 em wide: the largest type whose widest number fits in a bar,
+  // but never under the smallest type a room can read.
+  const auto digits = static_cast<double>(std::to_string(bars.size()).size());
+  const int font = std::clamp(static_cast<int>((bar_width - 4) / (0.65 * digits)), smallest_font,
+                              number_font(l));
+  const double number_width = 0.65 * font * digits;
+  std::size_t every = 1;
+  while (static_cast<double>(every) * bar_width < number_width + 4 && every < bars.size()) {
+    every = std::to_string(every).front() == '2' ? every / 2 * 5 : every * 2;  // 1, 2, 5, 10...
+  }
+  std::string out;
+  for (std::size_t k = 0; k < bars.size(); ++k) {
+    if (k != 0 && (k + 1) % every != 0) continue;
+    const double middle = (l.x_at(bars[k].started_at) + l.x_at(bars[k].finished_at)) / 2;
+    out += text_at(middle, lane_top + l.lane_height / 2.0 + font * 0.35, font, "middle",
+                   std::to_string(k + 1), " fill=\"#ffffff\" font-weight=\"bold\"");
+  }
+  return out;
+}
+
 // The shading behind every other thread's lanes, so the eye can follow a thread across.
 std::string band_svg(const thread_lanes& thread, const layout& l, double top) {
   return fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n",
@@ -120,6 +153,7 @@ std::string thread_svg(const thread_lanes& thread, const layout& l, double top,
     for (std::size_t k = 0; k < thread.lanes[i].size(); ++k) {
       out += bar_svg(thread.lanes[i][k], l, lane_top, k);
     }
+    out += order_numbers_svg(thread.lanes[i], l, lane_top);
   }
   return out;
 }
@@ -150,16 +184,27 @@ std::string axis_svg(const layout& l, double top, double bottom) {
   return grid + axis;
 }
 
+// Whether some lane has its bars numbered: more than two, one after another, in lanes tall
+// enough for the numbers.
+bool numbered(const timeline& t, const layout& l) {
+  if (number_font(l) < smallest_font) return false;
+  return std::any_of(t.threads.begin(), t.threads.end(), [](const thread_lanes& thread) {
+    return std::any_of(thread.lanes.begin(), thread.lanes.end(),
+                       [](const lane& bars) { return bars.size() > 2; });
+  });
+}
+
 // What a bar means, with both colours shown, and how many requests have none.
-std::string legend_svg(const timeline& t, double top) {
+std::string legend_svg(const timeline& t, const layout& l, double top) {
   std::string out;
   for (int i = 0; i < 2; ++i) {
     out += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"28\" height=\"20\" fill=\"{}\"/>\n",
                        margin + 32 * i, top - 17, bar_colours[i]);
   }
   out += text_at(margin + 76, top, text_font, "start",
-                 "one request each, from when the server thread started it to when it finished "
-                 "(neighbours alternate)");
+                 fmt::format("one request each, from when the server thread started it to when it "
+                             "finished (neighbours alternate{})",
+                             numbered(t, l) ? "; numbers: the order they ran in" : ""));
   if (t.without_server_record > 0) {
     const auto n = t.without_server_record;
     out +=
@@ -237,7 +282,7 @@ std::string timeline_svg(const timeline& t, const summary& s) {
              "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
              picture_width, height, font_family, ink) +
          title_svg(t, s) + bands + axis_svg(l, first_lane_top.value_or(lanes_top), axis_y) + lanes +
-         legend_svg(t, legend_y) + "</svg>\n";
+         legend_svg(t, l, legend_y) + "</svg>\n";
 }
 
 }  // namespace asyncscope

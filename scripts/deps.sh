@@ -9,9 +9,16 @@ asyncscope_packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev googletest
   jq bc procps time
+  tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
   mariadb-server libmariadb-dev  # the database lesson: MariaDB and its C client (Connector/C)
 )
+
+# The same lesson in Go and in FastAPI (peers/; their test runs when these are installed), on
+# uvicorn with the loop and parser that `uvicorn[standard]` would bring.
+asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop python3-httptools)
+# scripts/peers.sh: the runtimes, and nginx with the echo module, and wrk.
+asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" nginx-light libnginx-mod-http-echo wrk)
 
 # The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.
 asyncscope_fuzz_packages=(clang libclang-rt-14-dev)
@@ -100,7 +107,8 @@ build_preset() {
 }
 
 # Starts asyncscope-server in the background with the given flags (plus --port 0), its output
-# going to LOG, and waits for its `listening on` line. Sets server_pid and server_port.
+# going to LOG, and waits for its `listening on` and `dashboard on` lines. Sets server_pid,
+# server_port and dashboard_port.
 start_server() {
   local bin=$1 log=$2
   shift 2
@@ -108,7 +116,8 @@ start_server() {
   server_pid=$!
   for _ in $(seq 200); do
     server_port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$log")
-    [ -n "$server_port" ] && return 0
+    dashboard_port=$(sed -n 's|^dashboard on http://.*:\([0-9]*\)/$|\1|p' "$log")
+    [ -n "$server_port" ] && [ -n "$dashboard_port" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.05
   done

@@ -32,9 +32,9 @@ run_suite() {
 
 # Everything the chosen stages need, in one apt-get run.
 if [[ " $stages " == *" fuzz "* ]]; then
-  install_dependencies "${asyncscope_fuzz_packages[@]}"
+  install_dependencies "${asyncscope_peer_runtimes[@]}" "${asyncscope_fuzz_packages[@]}"
 else
-  install_dependencies
+  install_dependencies "${asyncscope_peer_runtimes[@]}"
 fi
 install_browser_test_dependencies
 

@@ -1,25 +1,21 @@
 #pragma once
-// HTTP/1.1 plumbing: the accept loop, one coroutine per connection, and the mapping from a
-// request to its response. The lesson itself is in lesson.cpp.
+// One connection's coroutine: read a request, check its head, answer it through dispatch, and
+// again while the client keeps the connection alive. Accepting connections is listener.cpp's job;
+// deciding the answer is dispatch.cpp's.
 
 #include "server_state.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 namespace asyncscope {
 
-// Accepts connections until the acceptor is closed; each gets its own http_session. Run it on
-// the acceptor's executor, a strand, so stop_and_drain cannot run at the same time.
-boost::asio::awaitable<void> listener(boost::asio::ip::tcp::acceptor& acceptor,
-                                      server_state& server);
+boost::asio::awaitable<void> http_session(boost::beast::tcp_stream stream, server_state& server);
 
-// Shutting down: takes in the connections already waiting in the kernel's backlog (clients that
-// connected while /async-wrong held the loop), closes the acceptor, and returns once no request
-// is in flight. It runs on the loop (the acceptor's strand), so it looks only after the loop has
-// read what had arrived: requests queued behind a blocked loop are waited for, while a
-// connection that never sent anything does not hold the shutdown up.
-boost::asio::awaitable<void> stop_and_drain(boost::asio::ip::tcp::acceptor& acceptor,
-                                            server_state& server);
+// Closes a connection whose client may still be sending (a body we refused, a request we did not
+// read): stop sending, then read and drop what arrives, for a second at most. Closing with
+// unread bytes would make the kernel send a reset, which can destroy the answer just written
+// before the client reads it.
+boost::asio::awaitable<void> close_without_losing_the_answer(boost::beast::tcp_stream& stream);
 
 }  // namespace asyncscope

@@ -74,19 +74,29 @@ void loop_watch::came_back(loop_tracking::loop_thread_state& state, nanoseconds 
                                  whole_ms(busy), holder(thread)));
 }
 
-// Looks at every loop thread several times per threshold. The first warning comes once a thread
-// has been away for the threshold, then one per further second while it stays away.
+// Looks at every loop thread several times per threshold.
 void loop_watch::watchdog() {
   name_this_thread("watchdog");
   const auto poll = std::clamp<nanoseconds>(warn_after_ / 10, 1ms, 20ms);
   std::unique_lock lock{mutex_};
   while (!wake_.wait_for(lock, poll, [this] { return stopping_; })) {
-    const auto now = loop_tracking::steady_now_ns();
-    std::vector<std::string> warnings;
+    lock.unlock();
+    check(std::chrono::steady_clock::now());
+    lock.lock();
+  }
+}
+
+// The first warning comes once a thread has been away for the threshold, then one per further
+// second while it stays away.
+void loop_watch::check(std::chrono::steady_clock::time_point now) {
+  const auto now_ns = std::chrono::duration_cast<nanoseconds>(now.time_since_epoch()).count();
+  std::vector<std::string> warnings;
+  {
+    const std::lock_guard lock{mutex_};
     for (auto& thread : threads_) {
       const auto since = thread->busy_since_ns.load(std::memory_order_acquire);
       if (since == 0) continue;
-      const nanoseconds away{now - since};
+      const nanoseconds away{now_ns - since};
       if (thread->warned_block != since) {
         thread->warned_block = since;
         thread->next_warning = warn_after_;
@@ -96,12 +106,10 @@ void loop_watch::watchdog() {
                                      holder(*thread)));
       thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
     }
-    // Written without the lock: a slow stdout must not hold up report(), which /metrics calls
-    // on the loop.
-    lock.unlock();
-    for (const auto& text : warnings) warn(text);
-    lock.lock();
   }
+  // Written without the lock: a slow stdout must not hold up report(), which /metrics calls on
+  // the loop.
+  for (const auto& text : warnings) warn(text);
 }
 
 void loop_watch::warn(const std::string& text) const {

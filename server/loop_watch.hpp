@@ -39,7 +39,12 @@ class loop_watch {
   // Called on each event-loop thread before it runs the loop.
   void watch_this_thread(const std::string& name);
 
+  // Starts the watchdog thread, which calls check() every few milliseconds.
   void start();
+  // One look at every loop thread, at `now` (steady clock): warns about each that has been away
+  // from its loop for the threshold, and again for each further whole second it stays away.
+  // Tests call it with times of their own, without start().
+  void check(std::chrono::steady_clock::time_point now);
   std::vector<loop_thread_report> report() const;
   std::chrono::milliseconds warn_after() const { return warn_after_; }
 

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "logging.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,7 +22,9 @@ void request_metrics::record(std::string_view endpoint, unsigned status, double 
 
 metrics_snapshot request_metrics::snapshot() const {
   const std::lock_guard lock{mutex_};
-  return counted_;
+  auto s = counted_;
+  s.log_lines_dropped = log_lines_dropped();  // the log queue counts its own
+  return s;
 }
 
 namespace {
@@ -103,6 +107,10 @@ std::string prometheus_text(const metrics_snapshot& s) {
     fmt::format_to(line, "asyncscope_loop_blocked_now_seconds{{thread=\"{}\"}} {}\n",
                    label_value(loop.thread), loop.blocked_now);
   }
+  family(out, "asyncscope_log_lines_dropped_total", "counter",
+         "Log lines dropped because the log queue (--log-queue) was full; the log warns about "
+         "each drop.");
+  fmt::format_to(line, "asyncscope_log_lines_dropped_total {}\n", s.log_lines_dropped);
   return out;
 }
 

@@ -37,6 +37,7 @@ struct metrics_snapshot {
   int pool_queued = 0;
   int pool_busy = 0;
   std::vector<loop_thread_report> loops;
+  std::uint64_t log_lines_dropped = 0;  // because the log queue was full
 };
 
 // Counts answered requests; any thread may record.

@@ -1,26 +1,44 @@
 #pragma once
-// The server's flags, as DESIGN.md lists them, and their validation.
+// The server's flags and their validation; docs/reference.md lists them for users.
 
 #include "db_options.hpp"
 #include "http_limits.hpp"
+#include "logging.hpp"
 
 #include <spdlog/common.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
 namespace asyncscope {
+
+// Set only in a worker process that `--workers N` started: which one it is, the port the parent
+// chose for all of them, and the pipe on which it tells the parent it is listening.
+struct worker_role {
+  int index = 0;
+  unsigned short port = 0;
+  int ready_fd = -1;
+};
 
 struct server_options {
   std::string host = "127.0.0.1";
   unsigned short port = 8000;
   int loop_threads = 1;
   int pool_threads = 40;  // FastAPI's (AnyIO's) default thread limit
+  int workers = 1;        // processes sharing the port, like uvicorn's --workers
   double sleep = 1.0;
   double max_sleep = 60.0;
-  int block_warn_ms = 100;
-  http_limits http;  // asyncio's debug-mode threshold for a slow callback
+  int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
+  std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
+  bool test_routes = false;                          // hidden: routes only the tests use
+  std::optional<worker_role> worker;                 // hidden: given by the parent to its workers
+  http_limits http;
+  // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
+  int dashboard_port = -1;
+  int max_viewers = 100;  // /events streams open at once
   spdlog::level::level_enum log_level = spdlog::level::info;
+  std::size_t log_queue_lines = default_log_queue_lines;
   db_options db;  // the database lesson's ToDo routes
 };
 

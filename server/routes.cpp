@@ -4,6 +4,7 @@
 #include "seconds.hpp"
 
 #include <fmt/format.h>
+#include <boost/url/grammar/error.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -49,7 +50,21 @@ route_error method_not_allowed(http::verb method, std::string_view path, std::st
   return {http::status::method_not_allowed, "method_not_allowed",
           fmt::format("{} is not allowed on {}; use {}", std::string_view(http::to_string(method)),
                       path, allowed),
-          path};
+          path, allowed};
+}
+
+constexpr std::string_view get_or_head = "GET, HEAD";
+
+// The path and query of a target in origin form, or of one in absolute form (http://host/path).
+boost::system::result<boost::urls::url_view> origin_part(std::string_view target) {
+  if (target.starts_with('/')) return boost::urls::parse_origin_form(target);
+  const auto absolute = boost::urls::parse_absolute_uri(target);
+  if (!absolute || absolute->scheme_id() != boost::urls::scheme::http || !absolute->has_authority()) {
+    return boost::urls::grammar::error::invalid;
+  }
+  const auto path = absolute->encoded_path();  // an absolute-URI has no fragment: the rest
+  if (path.empty()) return boost::urls::parse_origin_form("/");  // "http://host" means "/"
+  return boost::urls::parse_origin_form(target.substr(static_cast<std::size_t>(path.data() - target.data())));
 }
 
 route_error bad_request(std::string error, std::string detail, std::string_view path) {
@@ -116,7 +131,8 @@ route fire_call(const boost::urls::params_view& params, const sleep_limits& limi
 }  // namespace
 
 route find_route(http::verb method, std::string_view target, const sleep_limits& limits) {
-  const auto url = boost::urls::parse_origin_form(target);
+  if (method == http::verb::head) method = http::verb::get;  // the same answer, without a body
+  const auto url = origin_part(target);
   if (!url) {
     return route_error{http::status::bad_request, "bad_target",
                        fmt::format("'{}' is not a valid request target", target)};
@@ -128,7 +144,7 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
   }
   for (const auto& watch : routes_to_watch) {
     if (watch.path != path) continue;
-    if (method != http::verb::get) return method_not_allowed(method, watch.path, "GET");
+    if (method != http::verb::get) return method_not_allowed(method, watch.path, get_or_head);
     return watch.which;
   }
   const auto* lesson = find_lesson(path);
@@ -139,10 +155,17 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
                     "/async-offload, /async-forgot-await, /async-cpu, /metrics, / or /healthz",
                     std::string(path))};
   }
-  if (method != http::verb::get) return method_not_allowed(method, lesson->path, "GET");
+  if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);
   auto call = lesson_call(*lesson, url->params(), limits);
   if (auto* e = std::get_if<route_error>(&call)) return *e;
   return std::get<lesson_route>(call);
+}
+
+std::string_view target_authority(std::string_view target) {
+  if (target.starts_with('/')) return {};
+  const auto absolute = boost::urls::parse_absolute_uri(target);
+  if (!absolute || !absolute->has_authority()) return {};
+  return absolute->encoded_authority();
 }
 
 const char* route_label(const route& r) {

@@ -45,15 +45,23 @@ struct route_error {
   std::string error;        // short code: "not_found", "bad_sleep", ...
   std::string detail;       // one sentence for a person
   std::string_view path{};  // the endpoint's path, when the path was known
+  std::string_view allowed{};  // for a 405: the methods the path takes ("GET, HEAD")
 };
 
 using route = std::variant<lesson_route, watch_route, fire_route, route_error>;
 
-// The most requests one click on the dashboard may fire.
-inline constexpr int max_fire_count = 1000;
+// The most requests one click on the dashboard may fire (its buttons fire 1, 3 or 50); the
+// fire budget (fire_budget.hpp) bounds their seconds.
+inline constexpr int max_fire_count = 100;
 
+// HEAD is routed like GET (the session leaves the body out). The target may be in origin form
+// ("/async-wrong?sleep=1") or absolute form ("http://127.0.0.1:8000/async-wrong?sleep=1").
 route find_route(boost::beast::http::verb method, std::string_view target,
                  const sleep_limits& limits);
+
+// The authority of an absolute-form target ("127.0.0.1:8000"), which then stands in for the
+// Host header (RFC 9112, 3.2.2); empty for any other form.
+std::string_view target_authority(std::string_view target);
 
 // The route's path for logs and metrics labels; a static string.
 const char* route_label(const route& r);

@@ -1,5 +1,6 @@
 #pragma once
-// What every connection, the dashboard and /metrics share.
+// What every connection and /metrics share: the configuration, fixed before the first
+// connection; the services the handlers use; and the counters the HTTP layer keeps.
 
 #include "http_limits.hpp"
 #include "loop_watch.hpp"
@@ -11,40 +12,51 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
-#include <chrono>
-#include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace asyncscope {
 
-class dashboard;
 class todo_backend;
 
-struct server_state {
+// Decided at start, from the flags; never changed after (see docs/reference.md for each flag).
+struct server_config {
   sleep_limits limits;
   http_limits http;
-  boost::asio::any_io_executor event_loop;
   int loop_threads = 1;
-  worker_pool& pool;
-  loop_watch& loops;
-  request_feed& feed;
-  request_metrics& metrics;
-  dashboard* live = nullptr;     // the dashboard's thread, once it runs
-  todo_backend* todo = nullptr;  // the database lesson's ToDo routes
+  bool loopback_only = true;  // listening on loopback alone: only loopback Host names are ours
+  unsigned short dashboard_port = 0;  // where GET / sends a browser; 0: no dashboard
+  bool test_routes = false;   // --test-routes: routes that exist only for the tests
+};
+
+// Counted by the HTTP layer; read by /metrics, the dashboard and shutdown.
+struct server_counters {
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered
   std::atomic<int> open_connections{0};
+  std::atomic<int> turning_away{0};           // over the cap, being told so
   std::atomic<std::uint64_t> turned_away{0};  // connections refused at --max-connections
   std::atomic<bool> at_connection_cap{false};
   std::atomic<bool> draining{false};  // shutting down: answer, then close
 };
 
+struct server_state {
+  const server_config config;
+  boost::asio::any_io_executor event_loop;
+  worker_pool& pool;
+  loop_watch& loops;
+  request_feed& feed;
+  request_metrics& metrics;
+  todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp)
+  server_counters counters{};
+};
+
 // The counters so far plus the gauges as they are now.
 inline metrics_snapshot current_metrics(const server_state& server) {
   auto s = server.metrics.snapshot();
-  s.in_flight = server.requests_in_flight;
-  s.open_connections = server.open_connections;
-  s.turned_away = server.turned_away;
+  s.in_flight = server.counters.requests_in_flight;
+  s.open_connections = server.counters.open_connections;
+  s.turned_away = server.counters.turned_away;
   s.pool_threads = server.pool.size();
   s.pool_queued = server.pool.queued();
   s.pool_busy = server.pool.busy();

@@ -16,48 +16,57 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace json = boost::json;
 using asyncscope::testing::number;
 using asyncscope::testing::run_client;
+using asyncscope::testing::run_program;
 using asyncscope::testing::run_result;
 using asyncscope::testing::server_process;
 
 namespace {
 
 // Runs the client against `server` with `count` requests of 0.2 s each, plus `flags`.
-run_result fire(const server_process& server, const std::string& endpoint, int count,
+run_result run_against(const server_process& server, const std::string& endpoint, int count,
                 std::vector<std::string> flags) {
   std::vector<std::string> args{
       "-e",      endpoint, "-c", std::to_string(count), "--port", std::to_string(server.port()),
-      "--sleep", "0.2",    "-q"};
+      "--sleep", "0.2"};
   args.insert(args.end(), flags.begin(), flags.end());
   return run_client(args);
 }
 
-// The rows of the timeline that hold lanes: "  loop-0 │█████   │".
-std::vector<std::string> lane_rows(const std::string& out) {
-  std::vector<std::string> rows;
-  const std::regex row{"^  (\\S*) *│.*│$"};
+// One row of bars: "  loop-0 │█████   │ × 4".
+struct row {
+  std::string label;  // the thread, "3 threads", or empty under a row of the same thread
+  std::string bars;   // between the two │
+  std::string note;   // after them: "× 4", "2nd", or empty
+};
+
+std::vector<row> rows_of(const std::string& out) {
+  std::vector<row> rows;
+  const std::regex pattern{"^  (.*?) *│(.*)│(?: (.*))?$"};
   std::istringstream lines(out);
+  std::smatch m;
   for (std::string line; std::getline(lines, line);) {
-    if (std::regex_match(line, row)) rows.push_back(line);
+    if (std::regex_match(line, m, pattern)) rows.push_back({m[1], m[2], m[3]});
   }
   return rows;
 }
 
-// The thread name a lane row starts with; empty for a thread's second and later lanes.
-std::string label_of(const std::string& row) {
-  return row.substr(2, row.find(' ', 2) - 2);
+// The rows a note such as "× 4" says a drawn row stands for; 1 without one.
+std::size_t rows_stood_for(const row& r) {
+  const auto at = r.note.find("× ");
+  return at == std::string::npos ? 1 : std::stoul(r.note.substr(at + std::string("× ").size()));
 }
 
-// The bars of one lane row, left to right, each as the glyph it is drawn with: a bar ends
-// where a blank or the other glyph begins.
-std::vector<std::string> bars_in(const std::string& row) {
+// The bars of one row, left to right, each as the glyph it is drawn with: a bar ends where a
+// blank or the other glyph begins.
+std::vector<std::string> bars_in(const std::string& plot) {
   std::vector<std::string> bars;
   std::string previous;
   const std::regex glyph{"█|▒| "};
-  const auto plot = row.substr(row.find("│") + std::string("│").size());
   for (auto it = std::sregex_iterator(plot.begin(), plot.end(), glyph);
        it != std::sregex_iterator(); ++it) {
     const auto current = it->str();
@@ -65,6 +74,43 @@ std::vector<std::string> bars_in(const std::string& row) {
     previous = current;
   }
   return bars;
+}
+
+// The character column where a row's bars begin and end (counting UTF-8 characters).
+std::pair<std::size_t, std::size_t> drawn_span(const std::string& plot) {
+  std::size_t column = 0;
+  std::size_t first = std::string::npos;
+  std::size_t last = 0;
+  for (const char c : plot) {
+    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
+    if (c != ' ') {
+      first = std::min(first, column);
+      last = column;
+    }
+    ++column;
+  }
+  return {first, last};
+}
+
+// How many columns a line takes on screen: one per character, however many UTF-8 bytes it has.
+std::size_t columns_of(const std::string& line) {
+  std::size_t n = 0;
+  for (const char c : line) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Lines back into one text, for a failure message.
+std::string text_of_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
 }
 
 // A file in the temporary directory named for this test, removed when the test ends.
@@ -102,59 +148,85 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
 
 }  // namespace
 
-TEST(Timeline, AsyncRequestsStackUpOnTheLoopThreadOneRowEach) {
+TEST(Timeline, AsyncRequestsOnTheLoopThreadThatLookTheSameAreDrawnOnce) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 4, {"--timeline"});
+  const auto run = run_against(server, "async-endpoint", 4, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const auto rows = lane_rows(run.out);
-  ASSERT_EQ(rows.size(), 4u) << run.out;
-  EXPECT_EQ(label_of(rows[0]), "loop-0") << run.out;
-  for (std::size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(label_of(rows[i]), "") << rows[i];
-  EXPECT_NE(run.out.find("server pid " + std::to_string(server.pid()) + "\n"), std::string::npos)
+  const auto rows = rows_of(run.out);
+  ASSERT_GE(rows.size(), 1u) << run.out;
+  ASSERT_LE(rows.size(), 4u) << run.out;
+  EXPECT_EQ(rows[0].label, "loop-0") << run.out;
+  std::size_t stood_for = 0;
+  for (const auto& r : rows) stood_for += rows_stood_for(r);
+  EXPECT_EQ(stood_for, 4u) << "one row per request, or a row with × for alike ones\n" << run.out;
+  EXPECT_NE(run.out.find(", server pid " + std::to_string(server.pid()) + "\n"), std::string::npos)
       << run.out;
   EXPECT_LT(run.out.find("TOTAL TIME: "), run.out.find("timeline: ")) << run.out;
+  const auto last_lines = run.out.substr(run.out.rfind("\nthreads:") + 1);
+  EXPECT_TRUE(
+      last_lines.starts_with("threads:     loop-0 ran 4 requests\n"
+                             "verdict:     4 × 0.2 s finished in "))
+      << "the threads and the verdict again at the end\n"
+      << run.out;
+  EXPECT_EQ(std::count(last_lines.begin(), last_lines.end(), '\n'), 2) << run.out;
+  EXPECT_EQ(run.out.find("Response 1:"), std::string::npos) << "the timeline replaces them";
   EXPECT_EQ(run.out.find('\x1b'), std::string::npos) << "no colour into a pipe";
 }
 
-TEST(Timeline, AsyncWrongRequestsLineUpInOneRowTellingEachApart) {
+TEST(Timeline, AsyncWrongRequestsAreAStaircaseOneStepEach) {
   server_process server;
-  const auto run = fire(server, "async-wrong", 3, {"--timeline"});
+  const auto run = run_against(server, "async-wrong", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const auto rows = lane_rows(run.out);
-  ASSERT_EQ(rows.size(), 1u) << run.out;
-  EXPECT_EQ(label_of(rows[0]), "loop-0");
-  EXPECT_EQ(bars_in(rows[0]), (std::vector<std::string>{"█", "▒", "█"})) << rows[0];
+  const auto rows = rows_of(run.out);
+  ASSERT_EQ(rows.size(), 3u) << run.out;
+  EXPECT_EQ(rows[0].label, "loop-0") << run.out;
+  const std::vector<std::string> notes{"1st", "2nd", "3rd"};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].note, notes[i]) << run.out;
+    EXPECT_EQ(bars_in(rows[i].bars).size(), 1u) << run.out;
+    if (i > 0) {
+      EXPECT_GE(drawn_span(rows[i].bars).first, drawn_span(rows[i - 1].bars).second)
+          << "each starts when the one before has ended\n"
+          << run.out;
+    }
+  }
+  EXPECT_NE(run.out.find("one after another (something blocked the server)\n"), std::string::npos)
+      << run.out;
 }
 
-TEST(Timeline, SyncRequestsGetARowPerPoolThread) {
+TEST(Timeline, SyncRequestsRunOnPoolThreads) {
   server_process server;
-  const auto run = fire(server, "sync-endpoint", 3, {"--timeline"});
+  const auto run = run_against(server, "sync-endpoint", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const auto rows = lane_rows(run.out);
-  ASSERT_EQ(rows.size(), 3u) << run.out;
-  std::set<std::string> threads;
-  for (const auto& row : rows) threads.insert(label_of(row));
-  EXPECT_EQ(threads.size(), 3u) << run.out;
-  for (const auto& name : threads) EXPECT_TRUE(name.starts_with("pool-")) << name;
+  std::size_t stood_for = 0;
+  for (const auto& r : rows_of(run.out)) {
+    stood_for += rows_stood_for(r);
+    EXPECT_TRUE(r.label.starts_with("pool-") || r.label.ends_with(" threads")) << run.out;
+  }
+  EXPECT_EQ(stood_for, 3u) << run.out;
+  const std::regex three_pool_threads{
+      "\nthreads: +3 threads ran 3 requests: pool-[0-9]+, pool-[0-9]+, pool-[0-9]+\n"};
+  EXPECT_TRUE(std::regex_search(run.out, three_pool_threads)) << run.out;
 }
 
 TEST(Timeline, IsAsWideAsTheColumnsVariableSays) {
   server_process server;
   setenv("COLUMNS", "60", 1);
-  const auto run = fire(server, "async-endpoint", 2, {"--timeline"});
+  const auto run = run_against(server, "async-wrong", 3, {"--timeline"});
   unsetenv("COLUMNS");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  for (const auto& row : lane_rows(run.out)) {
-    std::size_t columns = 0;  // one per character, however many UTF-8 bytes it has
-    for (const char c : row) columns += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    EXPECT_EQ(columns, 60u) << row;
+  std::size_t widest_row = 0;
+  for (const auto& line : lines_of(run.out)) {
+    EXPECT_LE(columns_of(line), 60u) << line;
+    if (line.find("│") != std::string::npos) widest_row = std::max(widest_row, columns_of(line));
   }
+  EXPECT_EQ(widest_row, 60u) << run.out;
 }
 
 TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
   server_process server;
   temporary_file file(".jsonl");
-  const auto run = fire(server, "async-endpoint", 3, {"--json", "--export", file.path()});
+  const auto run = run_against(server, "async-endpoint", 3, {"--json", "--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out).as_object().at("ok"), 3) << "stdout is still only the summary";
 
@@ -189,7 +261,7 @@ TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
 TEST(Export, CsvHasAHeaderAndARowPerRequest) {
   server_process server;
   temporary_file file(".csv");
-  const auto run = fire(server, "sync-endpoint", 4, {"--export", file.path()});
+  const auto run = run_against(server, "sync-endpoint", 4, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << run.out;
 
@@ -214,7 +286,7 @@ TEST(Export, CsvHasAHeaderAndARowPerRequest) {
 TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
   server_process server;
   temporary_file file(".svg");
-  const auto run = fire(server, "async-wrong", 3, {"--export", file.path()});
+  const auto run = run_against(server, "async-wrong", 3, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto svg = file.text();
   EXPECT_TRUE(svg.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ")) << svg;
@@ -232,7 +304,7 @@ TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
 
 TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 1, {"--export", "runs.txt"});
+  const auto run = run_against(server, "async-endpoint", 1, {"--export", "runs.txt"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
@@ -245,7 +317,7 @@ TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
 TEST(Export, FileThatCannotBeWrittenStopsTheRunBeforeAnythingIsSent) {
   server_process server;
   const std::string path = "/nonexistent-asyncscope-directory/runs.csv";
-  const auto run = fire(server, "async-endpoint", 1, {"--export", path});
+  const auto run = run_against(server, "async-endpoint", 1, {"--export", path});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
@@ -258,9 +330,120 @@ TEST(Export, WriteThatFailsAfterTheRunComesAfterTheSummary) {
   server_process server;
   temporary_file file(".csv");
   std::filesystem::create_symlink("/dev/full", file.path());  // opens, but every write fails
-  const auto run = fire(server, "async-endpoint", 2, {"--export", file.path()});
+  const auto run = run_against(server, "async-endpoint", 2, {"--export", file.path()});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << "the run's summary still shows";
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
   EXPECT_NE(run.err.find(file.path()), std::string::npos) << run.err;
+}
+
+namespace {
+
+// tmux, when it is on the PATH (scripts/deps.sh installs it); empty when it is not.
+std::string tmux_path() {
+  const auto found = run_program("/bin/sh", {"-c", "command -v tmux"});
+  return found.exit_code == 0 ? found.out.substr(0, found.out.find('\n')) : "";
+}
+
+// A real terminal, 80 columns by 24 rows: a tmux server of its own (its own socket, no user
+// configuration, no status line) with one window, killed when this goes out of scope.
+class terminal_80x24 {
+ public:
+  explicit terminal_80x24(std::string tmux)
+      : tmux_(std::move(tmux)),
+        directory_(std::filesystem::temp_directory_path() /
+                   ("asyncscope-tmux-" + std::to_string(getpid()))) {
+    std::filesystem::create_directories(directory_);
+    std::ofstream(directory_ / "tmux.conf") << "set -g status off\n"
+                                               "set -g default-shell /bin/sh\n"
+                                               "set -g history-limit 5000\n";
+  }
+  ~terminal_80x24() {
+    tmux({"kill-server"});
+    std::filesystem::remove_all(directory_);
+  }
+  terminal_80x24(const terminal_80x24&) = delete;
+  terminal_80x24& operator=(const terminal_80x24&) = delete;
+
+  // Runs a shell command in the window; false if tmux could not start.
+  bool run(const std::string& command) {
+    const auto started = tmux({"-f", (directory_ / "tmux.conf").string(), "new-session", "-d", "-x",
+                               "80", "-y", "24", "-s", "lesson", command});
+    EXPECT_EQ(started.exit_code, 0) << started.out << started.err;
+    return started.exit_code == 0;
+  }
+
+  // A path in a directory of this terminal's own, for the command to leave a file in.
+  std::string file(const std::string& name) const { return (directory_ / name).string(); }
+
+  // What the window shows now, row by row, without the empty rows at the bottom.
+  std::vector<std::string> screen() const { return capture({}); }
+  // Everything printed in the window: the lines that scrolled off the top, then the screen,
+  // with each line the terminal wrapped joined up again.
+  std::vector<std::string> everything() const { return capture({"-J", "-S", "-", "-E", "-"}); }
+
+ private:
+  run_result tmux(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"-S", (directory_ / "socket").string()});
+    return run_program(tmux_, args);
+  }
+  std::vector<std::string> capture(const std::vector<std::string>& range) const {
+    std::vector<std::string> args{"capture-pane", "-p", "-t", "lesson"};
+    args.insert(args.end(), range.begin(), range.end());
+    auto lines = lines_of(tmux(args).out);
+    for (auto& line : lines) line.erase(line.find_last_not_of(' ') + 1);
+    while (!lines.empty() && lines.back().empty()) lines.pop_back();
+    return lines;
+  }
+
+  std::string tmux_;
+  std::filesystem::path directory_;
+};
+
+// The whole file, once it exists; empty if it has not appeared by `timeout`.
+std::string wait_for_file(const std::string& path, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(Timeline, FiftyAsyncRequestsFitAnEightyByTwentyFourTerminal) {
+  const auto tmux = tmux_path();
+  if (tmux.empty()) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") {
+      FAIL() << "tmux is not installed, and CI must run this test (scripts/deps.sh installs it)";
+    }
+    GTEST_SKIP() << "tmux is not installed (scripts/deps.sh installs it)";
+  }
+  server_process server;
+  terminal_80x24 terminal(tmux);
+  // The lesson's command with 0.2 s of I/O; then its exit code, renamed into place so that it
+  // is never read half written; then the window stays open until it has been read.
+  const auto exit_code = terminal.file("exit-code");
+  ASSERT_TRUE(terminal.run("'" ASYNCSCOPE_CLIENT_PATH "' -e async-endpoint -c 50 --timeline "
+                           "--sleep 0.2 --port " +
+                           std::to_string(server.port()) + "; echo $? > '" + exit_code +
+                           ".part' && mv '" + exit_code + ".part' '" + exit_code +
+                           "'; exec sleep 120"));
+  ASSERT_EQ(wait_for_file(exit_code, std::chrono::seconds(60)), "0\n")
+      << "the client did not finish, or failed:\n"
+      << text_of_lines(terminal.everything());
+
+  const auto printed = terminal.everything();
+  const auto all = text_of_lines(printed);
+  EXPECT_LE(printed.size(), 24u) << all;
+  for (const auto& line : printed) EXPECT_LE(columns_of(line), 80u) << line;
+  EXPECT_EQ(terminal.screen(), printed) << "nothing scrolled off the top\n" << all;
+  ASSERT_FALSE(printed.empty());
+  EXPECT_TRUE(printed.front().starts_with("endpoint:    /async-endpoint, 50 requests")) << all;
+  EXPECT_TRUE(printed.back().starts_with("verdict:     50 × 0.2 s ")) << all;
+  EXPECT_NE(all.find("\nthreads:     loop-0 ran 50 requests\n"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Sanitizer"), std::string::npos) << all;
+  EXPECT_EQ(all.find("runtime error"), std::string::npos) << all;
 }

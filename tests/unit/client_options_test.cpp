@@ -43,6 +43,13 @@ TEST(ClientOptions, UnknownEndpointIsRejectedListingTheChoices) {
   EXPECT_NE(error.find("sync-endpoint, async-endpoint, async-wrong"), std::string::npos) << error;
 }
 
+TEST(ClientOptions, AnEndpointWithSpacesOrControlCharactersIsRefusedNotSent) {
+  for (const char* injected : {"/healthz HTTP/1.1\r\nX-Evil: 1", "/a b", "/tab\there", "/del\x7f"}) {
+    const auto error = rejection({"-e", injected});
+    EXPECT_NE(error.find("spaces or control characters"), std::string::npos) << error;
+  }
+}
+
 TEST(ClientOptions, MissingEndpointIsRejectedNamingTheFlag) {
   EXPECT_NE(rejection({"-c", "5"}).find("--endpoint"), std::string::npos);
 }

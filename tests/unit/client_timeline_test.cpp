@@ -1,3 +1,4 @@
+#include "summary.hpp"
 #include "terminal.hpp"
 #include "timeline.hpp"
 #include "timeline_svg.hpp"
@@ -6,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 using asyncscope::bar_columns;
+using asyncscope::bars_per_step;
 using asyncscope::build_timeline;
 using asyncscope::columns_to_draw;
 using asyncscope::endpoint_result;
@@ -21,6 +24,7 @@ using asyncscope::tick_step;
 using asyncscope::timeline;
 using asyncscope::timeline_bar;
 using asyncscope::timeline_text;
+using asyncscope::wrapped;
 
 namespace {
 
@@ -75,17 +79,31 @@ std::vector<std::vector<std::size_t>> indexes(const std::vector<lane>& lanes) {
   return out;
 }
 
-// The rows of a text timeline that hold bars (they sit between two │).
-std::vector<std::string> lane_rows(const std::string& text) {
-  std::vector<std::string> rows;
-  const std::regex row{"^  (\\S*) *│.*│$"};
-  std::size_t from = 0;
-  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', from)) {
-    auto line = text.substr(from, end - from);
-    if (std::regex_match(line, row)) rows.push_back(std::move(line));
-    from = end + 1;
+// One row of bars in a text timeline: "  loop-0 │█████   │ × 50".
+struct row {
+  std::string label;  // the thread, "30 threads", or empty under a row of the same thread
+  std::string bars;   // between the two │
+  std::string note;   // after them: "× 50", "1st–10th", or empty
+};
+
+// The rows of a text timeline that hold bars.
+std::vector<row> rows_of(const std::string& text) {
+  std::vector<row> rows;
+  const std::regex pattern{"^  (.*?) *│(.*)│(?: (.*))?$"};
+  std::istringstream lines(text);
+  std::smatch m;
+  for (std::string line; std::getline(lines, line);) {
+    if (std::regex_match(line, m, pattern)) rows.push_back({m[1], m[2], m[3]});
   }
   return rows;
+}
+
+// The lines of a text, without their line ends.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 // How many columns a line takes on screen: one per character, however many UTF-8 bytes it has.
@@ -93,6 +111,65 @@ std::size_t columns_of(const std::string& line) {
   std::size_t n = 0;
   for (const char c : line) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+// The column where a row's first and last drawn cells are, counting UTF-8 characters.
+std::pair<std::size_t, std::size_t> drawn_span(const std::string& bars) {
+  std::size_t column = 0;
+  std::size_t first = std::string::npos;
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    if ((static_cast<unsigned char>(bars[i]) & 0xC0) == 0x80) continue;
+    if (bars[i] != ' ') {
+      first = std::min(first, column);
+      last = column;
+    }
+    ++column;
+  }
+  return {first, last};
+}
+
+// The rows a note such as "× 50" says a drawn row stands for; 1 without one.
+std::size_t rows_stood_for(const row& r) {
+  const auto at = r.note.find("× ");
+  return at == std::string::npos ? 1 : std::stoul(r.note.substr(at + std::string("× ").size()));
+}
+
+// Fifty requests to each of the lesson's endpoints, as the server runs them with 1 s of I/O,
+// 40 pool threads and one loop thread, the client sending all fifty at 0.
+std::vector<request_record> fifty_async() {
+  std::vector<request_record> records;
+  for (std::size_t i = 1; i <= 50; ++i) records.push_back(ran_on(i, "loop-0", 0.0001 * i, 1.0));
+  return records;
+}
+std::vector<request_record> fifty_sync() {
+  std::vector<request_record> records;
+  for (std::size_t i = 0; i < 50; ++i) {
+    const bool second_wave = i >= 40;
+    records.push_back(ran_on(i + 1, fmt::format("pool-{:02}", second_wave ? (i - 40) * 3 : i),
+                             second_wave ? 1.0 : 0.0, second_wave ? 2.0 : 1.0));
+  }
+  return records;
+}
+std::vector<request_record> fifty_async_wrong() {
+  std::vector<request_record> records;
+  for (std::size_t i = 0; i < 50; ++i) {
+    const double started = 0.005 + static_cast<double>(i) * 1.006;
+    records.push_back(ran_on(i + 1, "loop-0", started, started + 1.0));
+  }
+  return records;
+}
+
+// What the client prints with --timeline: the summary, a blank line, the timeline.
+std::string printed(const std::string& endpoint, const std::vector<request_record>& records,
+                    int width) {
+  asyncscope::client_options options;
+  options.endpoint = endpoint;
+  options.count = static_cast<int>(records.size());
+  options.concurrency = options.count;
+  const auto s = asyncscope::summarize(options, records);
+  return asyncscope::summary_text(s, width) + "\n" +
+         timeline_text(build_timeline(run_of(records)), s.verdict, width, false);
 }
 
 std::size_t occurrences(const std::string& text, const std::string& part) {
@@ -206,80 +283,246 @@ TEST(BuildTimeline, CountsRequestsWithoutAServerRecord) {
   EXPECT_EQ(t.threads[0].lanes.size(), 1u);
 }
 
-TEST(TimelineText, AsyncDrawsOneRowPerOverlappingRequestOnTheLoopThread) {
-  std::vector<request_record> records;
-  for (std::size_t i = 1; i <= 50; ++i) records.push_back(ran_on(i, "loop-0", 0.001 * i, 1));
-  const auto text = timeline_text(build_timeline(run_of(records)), 100, false);
-  const auto rows = lane_rows(text);
-  ASSERT_EQ(rows.size(), 50u) << text;
-  EXPECT_TRUE(rows[0].starts_with("  loop-0 │")) << text;
-  EXPECT_TRUE(rows[1].starts_with("         │")) << text;
-  EXPECT_NE(text.find("server pid 4242\n"), std::string::npos) << text;
+TEST(BarsPerStep, TwoBarsOrFewerStayInOneRow) {
+  EXPECT_EQ(bars_per_step(0), 0u);
+  EXPECT_EQ(bars_per_step(1), 0u);
+  EXPECT_EQ(bars_per_step(2), 0u);
 }
 
-TEST(TimelineText, AsyncWrongDrawsConsecutiveBarsInOneRowInAlternatingGlyphs) {
+TEST(BarsPerStep, MakeAtMostFiveStepsOfOneTwoOrFiveTimesAPowerOfTen) {
+  EXPECT_EQ(bars_per_step(3), 1u);
+  EXPECT_EQ(bars_per_step(5), 1u);
+  EXPECT_EQ(bars_per_step(6), 2u);
+  EXPECT_EQ(bars_per_step(10), 2u);
+  EXPECT_EQ(bars_per_step(11), 5u);
+  EXPECT_EQ(bars_per_step(50), 10u);
+  EXPECT_EQ(bars_per_step(51), 20u);
+  EXPECT_EQ(bars_per_step(10000), 2000u);
+}
+
+TEST(TimelineText, FiftyAsyncRequestsThatLookTheSameAreOneRowTimesFifty) {
+  const auto text = timeline_text(build_timeline(run_of(fifty_async())), "", 100, false);
+  const auto rows = rows_of(text);
+  ASSERT_EQ(rows.size(), 1u) << text;
+  EXPECT_EQ(rows[0].label, "loop-0") << text;
+  EXPECT_EQ(rows[0].note, "× 50") << text;
+  EXPECT_NE(text.find("× 50: 50 rows alike"), std::string::npos) << text;
+  EXPECT_NE(text.find(", server pid 4242\n"), std::string::npos) << text;
+}
+
+TEST(TimelineText, RequestsStartingAtDifferentTimesAreRowsOfTheirOwnAtMostSix) {
+  // Fifty requests on one loop thread, started 20 ms apart over the whole axis: no two alike.
   std::vector<request_record> records;
-  for (std::size_t i = 0; i < 5; ++i) {
+  for (std::size_t i = 1; i <= 50; ++i) {
+    records.push_back(ran_on(i, "loop-0", 0.02 * static_cast<double>(i), 1.0 + 0.02 * i));
+  }
+  const auto text = timeline_text(build_timeline(run_of(records)), "", 80, false);
+  const auto rows = rows_of(text);
+  ASSERT_EQ(rows.size(), 6u) << text;
+  std::size_t stood_for = 0;
+  std::size_t previous_first = 0;
+  for (const auto& r : rows) {
+    stood_for += rows_stood_for(r);
+    EXPECT_GE(drawn_span(r.bars).first, previous_first) << "later starts lower down\n" << text;
+    previous_first = drawn_span(r.bars).first;
+  }
+  EXPECT_EQ(stood_for, 50u) << text;
+  EXPECT_EQ(rows[0].label, "loop-0") << text;
+  for (std::size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i].label, "") << text;
+}
+
+TEST(TimelineText, AsyncWrongIsAStaircaseOfNumberedSteps) {
+  const auto text = timeline_text(build_timeline(run_of(fifty_async_wrong())), "", 80, false);
+  const auto rows = rows_of(text);
+  ASSERT_EQ(rows.size(), 5u) << text;
+  const std::vector<std::string> notes{"1st–10th", "11th–20th", "21st–30th", "31st–40th",
+                                       "41st–50th"};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].label, i == 0 ? "loop-0" : "") << text;
+    EXPECT_EQ(rows[i].note, notes[i]) << text;
+    if (i > 0) {
+      // Each step starts where the one above it ended: a staircase, not two bars side by side.
+      EXPECT_GE(drawn_span(rows[i].bars).first, drawn_span(rows[i - 1].bars).second) << text;
+      EXPECT_LE(drawn_span(rows[i].bars).first, drawn_span(rows[i - 1].bars).second + 1) << text;
+    }
+  }
+  EXPECT_NE(text.find("1st–10th: the requests its thread ran 1st to 10th"), std::string::npos)
+      << text;
+}
+
+TEST(TimelineText, AFewRequestsOneAfterAnotherAreAStepEachInAlternatingGlyphs) {
+  std::vector<request_record> records;
+  for (std::size_t i = 0; i < 3; ++i) {
     records.push_back(ran_on(i + 1, "loop-0", static_cast<double>(i), i + 1.0));
   }
-  const auto text = timeline_text(build_timeline(run_of(records)), 100, false);
-  const auto rows = lane_rows(text);
-  ASSERT_EQ(rows.size(), 1u) << text;
-  EXPECT_NE(rows[0].find("█▒"), std::string::npos) << text;
-  EXPECT_NE(rows[0].find("▒█"), std::string::npos) << text;
+  const auto text = timeline_text(build_timeline(run_of(records)), "", 100, false);
+  const auto rows = rows_of(text);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].note, "1st");
+  EXPECT_EQ(rows[1].note, "2nd");
+  EXPECT_EQ(rows[2].note, "3rd");
+  EXPECT_NE(text.find("1st, 2nd, …: the order its thread ran them in"), std::string::npos) << text;
+  EXPECT_NE(rows[0].bars.find("█"), std::string::npos) << rows[0].bars;
+  EXPECT_NE(rows[1].bars.find("▒"), std::string::npos) << rows[1].bars;
+  EXPECT_NE(rows[2].bars.find("█"), std::string::npos) << rows[2].bars;
+}
+
+TEST(TimelineText, TwoRequestsOneAfterAnotherShareARow) {
+  const auto rows = rows_of(
+      timeline_text(build_timeline(run_of({ran_on(1, "loop-0", 0, 1), ran_on(2, "loop-0", 1, 2)})),
+                    "", 100, false));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(rows[0].bars.find("█▒"), std::string::npos) << rows[0].bars;
+  EXPECT_EQ(rows[0].note, "");
 }
 
 TEST(TimelineText, ClosesAPauseShorterThanAColumnButShowsALongerOne) {
   // 21 wide leaves 10 columns for 10 seconds: 4.49 falls in column 4 and 4.51 in column 5.
   auto short_pause = run_of({ran_on(1, "loop-0", 0, 4.49), ran_on(2, "loop-0", 4.51, 9)});
   short_pause.records[1].received_at = 10 - 0.001;
-  const auto closed = lane_rows(timeline_text(build_timeline(short_pause), 21, false));
+  const auto closed = rows_of(timeline_text(build_timeline(short_pause), "", 21, false));
   ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find("████▒▒▒▒▒"), std::string::npos) << closed[0];
+  EXPECT_EQ(closed[0].bars, "████▒▒▒▒▒ ");
 
   auto long_pause = run_of({ran_on(1, "loop-0", 0, 4.49), ran_on(2, "loop-0", 6, 9)});
   long_pause.records[1].received_at = 10 - 0.001;
-  const auto open = lane_rows(timeline_text(build_timeline(long_pause), 21, false));
+  const auto open = rows_of(timeline_text(build_timeline(long_pause), "", 21, false));
   ASSERT_EQ(open.size(), 1u);
-  EXPECT_NE(open[0].find("████  ▒▒▒"), std::string::npos) << open[0];
+  EXPECT_EQ(open[0].bars, "████  ▒▒▒ ");
 }
 
-TEST(TimelineText, SyncDrawsOneLabelledRowPerPoolThread) {
+TEST(TimelineText, SyncPoolThreadsThatRanTheSameAreOneRowNamingHowMany) {
+  const auto text = timeline_text(build_timeline(run_of(fifty_sync())), "", 80, false);
+  const auto rows = rows_of(text);
+  ASSERT_EQ(rows.size(), 2u) << text;
+  EXPECT_EQ(rows[0].label, "10 threads") << "pool-00 ran two, one after another\n" << text;
+  EXPECT_EQ(rows[0].note, "× 10") << text;
+  EXPECT_NE(rows[0].bars.find("█▒"), std::string::npos) << text;
+  EXPECT_EQ(rows[1].label, "30 threads") << text;
+  EXPECT_EQ(rows[1].note, "× 30") << text;
+  EXPECT_EQ(rows[1].bars.find("▒"), std::string::npos) << text;
+}
+
+TEST(TimelineText, RepeatsTheThreadsAndTheVerdictUnderThePicture) {
+  const auto text =
+      timeline_text(build_timeline(run_of(fifty_async())),
+                    "50 × 1.0 s finished in 1.00 s: they ran concurrently", 80, false);
+  EXPECT_TRUE(
+      text.ends_with("threads:     loop-0 ran 50 requests\n"
+                     "verdict:     50 × 1.0 s finished in 1.00 s: they ran concurrently\n"))
+      << text;
+  const auto sync = timeline_text(build_timeline(run_of(fifty_sync())), "", 80, false);
+  EXPECT_TRUE(
+      sync.ends_with("threads:     40 threads ran 50 requests: pool-00, pool-01, …, "
+                     "pool-39\n"))
+      << sync;
+}
+
+TEST(TimelineText, EachLessonEndpointAtFiftyFitsEightyColumnsAndTwentyFourRows) {
+  // The summary and the timeline, as printed: 22 lines at most leaves a row for the command
+  // above and one for the prompt after it.
+  for (const auto& [endpoint, records] :
+       {std::pair{"/async-endpoint", fifty_async()}, std::pair{"/sync-endpoint", fifty_sync()},
+        std::pair{"/async-wrong", fifty_async_wrong()}}) {
+    const auto text = printed(endpoint, records, 80);
+    const auto lines = lines_of(text);
+    EXPECT_LE(lines.size(), 22u) << text;
+    for (const auto& line : lines) EXPECT_LE(columns_of(line), 80u) << line;
+    EXPECT_TRUE(lines.back().starts_with("             ") || lines.back().starts_with("verdict:"))
+        << "the verdict comes last\n"
+        << text;
+  }
+}
+
+TEST(TimelineText, FiftyRequestsFitTwentyFourRowsEvenWhenTheyStartedFarApart) {
+  // Every request on a row of its own, and a verdict that takes two lines, twice.
   std::vector<request_record> records;
-  for (std::size_t i = 0; i < 40; ++i) {
-    records.push_back(ran_on(i + 1, fmt::format("pool-{:02}", i), 0, 1));
+  for (std::size_t i = 1; i <= 50; ++i) {
+    records.push_back(ran_on(i, "loop-0", 0.02 * static_cast<double>(i), 1.0 + 0.02 * i));
   }
-  for (std::size_t i = 0; i < 10; ++i) {
-    records.push_back(ran_on(i + 41, fmt::format("pool-{:02}", i), 1, 2));
-  }
-  const auto rows = lane_rows(timeline_text(build_timeline(run_of(records)), 100, false));
-  ASSERT_EQ(rows.size(), 40u);
-  EXPECT_TRUE(rows[0].starts_with("  pool-00 │"));
-  EXPECT_TRUE(rows[39].starts_with("  pool-39 │"));
+  const auto text = printed("/async-endpoint", records, 80);
+  EXPECT_LE(lines_of(text).size(), 24u) << text;
+  EXPECT_NE(text.find("all 50 overlapped on the server"), std::string::npos) << text;
 }
 
-TEST(TimelineText, FitsTheWidthAndLabelsTheAxisInSeconds) {
+TEST(TimelineText, NoLineIsWiderThanTheTerminal) {
+  for (const int width : {40, 60, 80, 100, 132}) {
+    for (const auto& records : {fifty_async(), fifty_sync(), fifty_async_wrong()}) {
+      const auto text = printed("/async-wrong", records, width);
+      for (const auto& line : lines_of(text)) {
+        EXPECT_LE(columns_of(line), static_cast<std::size_t>(width)) << width << ": " << line;
+      }
+    }
+  }
+}
+
+TEST(TimelineText, RowsUseTheWidthTheirLabelsAndNotesLeave) {
+  const auto text = timeline_text(build_timeline(run_of(fifty_async_wrong())), "", 80, false);
+  std::size_t widest = 0;
+  for (const auto& line : lines_of(text)) {
+    if (line.find("│") != std::string::npos) widest = std::max(widest, columns_of(line));
+  }
+  EXPECT_EQ(widest, 80u) << text;
+}
+
+TEST(TimelineText, LabelsTheAxisInSeconds) {
   std::vector<request_record> records;
   for (std::size_t i = 0; i < 5; ++i) {
     records.push_back(ran_on(i + 1, "loop-0", static_cast<double>(i), i + 1.0));
   }
-  const auto text = timeline_text(build_timeline(run_of(records)), 80, false);
-  for (const auto& row : lane_rows(text)) EXPECT_EQ(columns_of(row), 80u) << row;
+  const auto text = timeline_text(build_timeline(run_of(records)), "", 80, false);
   EXPECT_NE(text.find("0 s"), std::string::npos) << text;
   EXPECT_NE(text.find("4 s"), std::string::npos) << text;
   EXPECT_NE(text.find("└┬"), std::string::npos) << text;
 }
 
+TEST(TimelineText, HeadsEachProcessWhenSeveralServersAnswered) {
+  const auto text = timeline_text(
+      build_timeline(run_of({ran_on(1, "loop-0", 0, 1, 7), ran_on(2, "loop-0", 0, 1, 8)})), "", 80,
+      false);
+  EXPECT_NE(text.find("server pid 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("server pid 8\n"), std::string::npos) << text;
+  EXPECT_EQ(rows_of(text).size(), 2u) << text;
+}
+
 TEST(TimelineText, ListsFailedRequestsUnderThePicture) {
   const auto text = timeline_text(
-      build_timeline(run_of({ran_on(1, "loop-0", 0, 1), failed(2), failed(3)})), 100, false);
-  EXPECT_TRUE(text.ends_with("2 requests failed before the server ran them: no bar\n")) << text;
+      build_timeline(run_of({ran_on(1, "loop-0", 0, 1), failed(2), failed(3)})), "", 100, false);
+  EXPECT_NE(text.find("\n2 requests failed before the server ran them: no bar\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(TimelineText, UsesColourOnlyWhenAskedTo) {
   const auto t = build_timeline(run_of({ran_on(1, "loop-0", 0, 1)}));
-  EXPECT_EQ(timeline_text(t, 100, false).find('\x1b'), std::string::npos);
-  EXPECT_NE(timeline_text(t, 100, true).find("\x1b["), std::string::npos);
+  EXPECT_EQ(timeline_text(t, "", 100, false).find('\x1b'), std::string::npos);
+  EXPECT_NE(timeline_text(t, "", 100, true).find("\x1b["), std::string::npos);
+}
+
+TEST(Wrapped, LeavesALineThatFitsAlone) {
+  EXPECT_EQ(wrapped("verdict:     all fine", 80, 13), "verdict:     all fine\n");
+}
+
+TEST(Wrapped, BreaksAtSpacesAndIndentsTheRest) {
+  EXPECT_EQ(wrapped("verdict:     one two three four", 23, 13),
+            "verdict:     one two\n             three four\n");
+}
+
+TEST(Wrapped, NeverBreaksInTheLabelsPaddingNorInsideAWord) {
+  EXPECT_EQ(wrapped("verdict:     unbreakable-word more", 10, 13),
+            "verdict:     unbreakable-word\n             more\n");
+}
+
+TEST(Wrapped, PrefersToBreakBeforeAParenthesis) {
+  EXPECT_EQ(
+      wrapped("verdict:     they ran one after another (something blocked the server)", 60, 13),
+      "verdict:     they ran one after another\n"
+      "             (something blocked the server)\n");
+}
+
+TEST(Wrapped, CountsCharactersNotBytes) {
+  EXPECT_EQ(wrapped("× × × ×", 7, 0), "× × × ×\n");
+  EXPECT_EQ(wrapped("× × × ×", 6, 0), "× × ×\n×\n");
 }
 
 TEST(ColumnsToDraw, PrefersTheWindowThenColumnsThenAHundred) {
@@ -332,6 +575,18 @@ TEST(TimelineSvg, UsesTypeLargeEnoughToProject) {
   }
   EXPECT_GT(labels, 40u);
   EXPECT_EQ(occurrences(svg, ">pool-"), 40u);  // every thread named, none left out
+}
+
+TEST(TimelineSvg, NumbersBarsThatRanOneAfterAnotherInTheOrderTheyRan) {
+  const auto wrong = asyncscope::timeline_svg(build_timeline(run_of(fifty_async_wrong())), {});
+  for (const char* number : {">1</text>", ">10</text>", ">50</text>"}) {
+    EXPECT_NE(wrong.find(number), std::string::npos) << number;
+  }
+  EXPECT_NE(wrong.find("numbers: the order they ran in"), std::string::npos);
+
+  const auto sync = asyncscope::timeline_svg(build_timeline(run_of(fifty_sync())), {});
+  EXPECT_EQ(sync.find(">1</text>"), std::string::npos) << "two bars in a lane need no numbers";
+  EXPECT_EQ(sync.find("numbers:"), std::string::npos);
 }
 
 TEST(XmlEscaped, EscapesWhatXmlReserves) {

@@ -25,11 +25,26 @@ TEST(ServerOptions, DefaultsMatchTheContract) {
   EXPECT_DOUBLE_EQ(p.options->sleep, 1.0);
   EXPECT_DOUBLE_EQ(p.options->max_sleep, 60.0);
   EXPECT_EQ(p.options->log_level, spdlog::level::info);
+  EXPECT_EQ(p.options->log_queue_lines, 8192u);
+  EXPECT_EQ(p.options->workers, 1);
+  EXPECT_FALSE(p.options->worker);  // only the parent's own workers get a role
+}
+
+TEST(ServerOptions, AWorkerTakesThePortItsParentChose) {
+  const auto p = parse({"--workers", "2", "--port", "0", "--worker-port", "43210",
+                        "--worker-ready-fd", "7", "--worker-index", "1"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->workers, 2);
+  ASSERT_TRUE(p.options->worker);
+  EXPECT_EQ(p.options->worker->index, 1);
+  EXPECT_EQ(p.options->worker->ready_fd, 7);
+  EXPECT_EQ(p.options->port, 43210);
 }
 
 TEST(ServerOptions, EveryFlagIsRead) {
-  const auto p = parse({"--host", "::1", "--port", "0", "--loop-threads", "2", "--pool-threads",
-                        "4", "--sleep", "0.2", "--max-sleep", "5", "--log-level", "warn"});
+  const auto p =
+      parse({"--host", "::1", "--port", "0", "--loop-threads", "2", "--pool-threads", "4",
+             "--sleep", "0.2", "--max-sleep", "5", "--log-level", "warn", "--log-queue", "64"});
   ASSERT_TRUE(p.options) << p.message;
   EXPECT_EQ(p.options->host, "::1");
   EXPECT_EQ(p.options->port, 0);
@@ -38,6 +53,7 @@ TEST(ServerOptions, EveryFlagIsRead) {
   EXPECT_DOUBLE_EQ(p.options->sleep, 0.2);
   EXPECT_DOUBLE_EQ(p.options->max_sleep, 5.0);
   EXPECT_EQ(p.options->log_level, spdlog::level::warn);
+  EXPECT_EQ(p.options->log_queue_lines, 64u);
 }
 
 TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
@@ -46,12 +62,21 @@ TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
       {{"--port", "abc"}, "port"},
       {{"--loop-threads", "0"}, "--loop-threads"},
       {{"--pool-threads", "-3"}, "--pool-threads"},
+      {{"--workers", "0"}, "--workers"},
+      {{"--workers", "65"}, "--workers"},
       {{"--sleep", "nan"}, "--sleep"},
       {{"--sleep", "61"}, "--sleep"},
       {{"--max-sleep", "0"}, "--max-sleep"},
       {{"--log-level", "loud"}, "--log-level"},
+      {{"--log-queue", "0"}, "--log-queue"},
+      {{"--log-queue", "-1"}, "--log-queue"},
       {{"--host", "example"}, "--host"},
       {{"--frobnicate"}, "frobnicate"},
+      {{"8080"}, "8080"},
+      {{"--port", "1", "stray"}, "stray"},
+      {{"--max-sleep", "1e20"}, "--max-sleep"},
+      {{"--max-sleep", "86401"}, "--max-sleep"},
+      {{"--drain-timeout", "0"}, "--drain-timeout"},
   };
   for (const auto& [args, flag] : cases) {
     const auto p = parse(args);
@@ -69,5 +94,27 @@ TEST(ServerOptions, HelpTeachesTheEndpointsAndExitsZero) {
   for (const char* word :
        {"/sync-endpoint", "/async-endpoint", "/async-wrong", "--pool-threads", "Examples"}) {
     EXPECT_NE(p.message.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(ServerOptions, TheDashboardHasItsOwnPortAndAViewerLimit) {
+  const auto defaults = parse({});
+  ASSERT_TRUE(defaults.options);
+  EXPECT_EQ(defaults.options->dashboard_port, -1);  // --port + 1
+  EXPECT_EQ(defaults.options->max_viewers, 100);
+  const auto p = parse({"--dashboard-port", "9001", "--max-viewers", "5"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->dashboard_port, 9001);
+  EXPECT_EQ(p.options->max_viewers, 5);
+  for (const auto& args :
+       std::vector<std::vector<const char*>>{{"--dashboard-port", "8000"},  // the main port
+                                             {"--dashboard-port", "70000"},
+                                             {"--port", "65535"},  // no room for --port + 1
+                                             {"--max-viewers", "0"},
+                                             // each worker would pick a port of its own
+                                             {"--dashboard-port", "0", "--workers", "2"}}) {
+    const auto bad = parse(args);
+    EXPECT_FALSE(bad.options) << args[0] << " " << args[1];
+    EXPECT_EQ(bad.exit_code, 2);
   }
 }

@@ -1,0 +1,125 @@
+#include "listener.hpp"
+
+#include "awaitable_result.hpp"
+#include "http_responses.hpp"
+#include "http_session.hpp"
+#include "log_escaped.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+
+namespace asyncscope {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// A connection over --max-connections: its request is read (for a second at most) and answered
+// 503, so the client learns why instead of seeing a reset.
+awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
+  auto& turning_away = server.counters.turning_away;
+  if (++turning_away > server.config.http.max_turning_away) {
+    --turning_away;
+    co_return;  // closed at once: a flood must not use up the file descriptors
+  }
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(server.config.http.max_header_bytes);
+  parser.eager(false);
+  // A timeout on the stream would close the socket; this one only stops waiting for the request.
+  asio::steady_timer patience{stream.get_executor(), std::chrono::seconds(1)};
+  co_await (http::async_read_header(stream.socket(), buffer, parser, as_result) ||
+            patience.async_wait(as_result));
+  auto res = busy_response(
+      "too_many_connections",
+      fmt::format("the server already has {} connections open (--max-connections); try again "
+                  "shortly",
+                  server.config.http.max_connections));
+  res.keep_alive(false);
+  stream.expires_after(std::chrono::seconds(1));
+  co_await http::async_write(stream, res, as_result);
+  co_await close_without_losing_the_answer(stream);
+  --turning_away;
+}
+
+// Where a connection's coroutine runs. With several loop threads it needs a strand, so that its
+// reads, writes and timeouts never run at once; with one thread that is given for free.
+asio::any_io_executor connection_executor(const server_state& server) {
+  if (server.config.loop_threads == 1) return server.event_loop;
+  return asio::make_strand(server.event_loop);
+}
+
+// Logs when the server reaches --max-connections, and when it is below it again.
+void note_connection_cap(bool full, server_state& server) {
+  if (full == server.counters.at_connection_cap.exchange(full)) return;
+  if (full) {
+    spdlog::warn("WARN {} connections open (--max-connections): new ones get 503 until some close",
+                 server.config.http.max_connections);
+  } else {
+    spdlog::info("below --max-connections again; {} connections were turned away so far",
+                 server.counters.turned_away.load());
+  }
+}
+
+// Gives an accepted connection its own coroutine, or turns it away when the server is full.
+void start_session(tcp::socket socket, server_state& server) {
+  const auto executor = socket.get_executor();
+  const bool full = server.counters.open_connections >= server.config.http.max_connections;
+  note_connection_cap(full, server);
+  beast::tcp_stream stream{std::move(socket)};
+  if (full) {
+    ++server.counters.turned_away;
+    asio::co_spawn(executor, turn_away(std::move(stream), server),
+                   log_escaped("turning a connection away"));
+    return;
+  }
+  asio::co_spawn(executor, http_session(std::move(stream), server),
+                 log_escaped("an HTTP connection"));
+}
+
+}  // namespace
+
+awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
+    if (!ec) {
+      start_session(std::move(socket), server);
+      continue;
+    }
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors:
+    asio::steady_timer pause{acceptor.get_executor(), std::chrono::milliseconds(50)};
+    co_await pause.async_wait(as_result);  // wait a moment instead of spinning
+  }
+}
+
+awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
+  acceptor.non_blocking(true);
+  for (;;) {  // clients that connected while the loop was busy are taken in, then no more
+    tcp::socket socket{connection_executor(server)};
+    boost::system::error_code ec;
+    acceptor.accept(socket, ec);
+    if (ec) break;
+    start_session(std::move(socket), server);
+  }
+  acceptor.close();
+  asio::steady_timer tick{acceptor.get_executor()};
+  do {  // each look comes after the loop has had a turn to read what already arrived
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(as_result);
+  } while (server.counters.requests_in_flight > 0);
+}
+
+}  // namespace asyncscope

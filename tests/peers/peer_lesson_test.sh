@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Keeps a peer honest: starts peers/fastapi_app.py or peers/go/main.go on a free port of
+# 127.0.0.1 and checks, with the real asyncscope-client, that its three endpoints answer the
+# JSON the client reads, at the ?sleep= asked for, and run where the lesson says they run.
+# Exit 77 (skipped) when the peer's runtime is not installed (scripts/deps.sh lists it).
+#
+# Usage: peer_lesson_test.sh CLIENT_BINARY fastapi|go
+set -euo pipefail
+
+client=$1
+peer=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+python=/usr/bin/python3 # Debian's, which has Debian's FastAPI
+sleep_s=0.5
+
+fail() {
+  echo "FAIL ($peer): $*" >&2
+  [ -f "$work/server.log" ] && { echo "--- server log:" >&2; tail -20 "$work/server.log" >&2; }
+  exit 1
+}
+
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+case "$peer" in
+  fastapi)
+    "$python" -c 'import fastapi, uvicorn' 2>/dev/null ||
+      { echo "SKIPPED: python3-fastapi or python3-uvicorn is not installed"; exit 77; }
+    command=("$python" "$root/peers/fastapi_app.py" --port 0)
+    ;;
+  go)
+    command -v go >/dev/null || { echo "SKIPPED: golang-go is not installed"; exit 77; }
+    [ -n "${HOME:-}" ] || export GOCACHE="$work/go-cache"
+    (cd "$root/peers/go" && GOPROXY=off GOFLAGS='' go build -o "$work/peer-go" .) ||
+      fail "go build failed"
+    command=("$work/peer-go" -port 0)
+    ;;
+  *) echo "usage: $0 CLIENT fastapi|go" >&2; exit 2 ;;
+esac
+
+"${command[@]}" >"$work/server.log" 2>&1 &
+server_pid=$!
+port=
+for _ in $(seq 300); do
+  port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$work/server.log")
+  [ -n "$port" ] && "$client" -e /healthz --port "$port" --timeout 2 -q >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || fail "the server exited at start"
+  port=
+  sleep 0.1
+done
+[ -n "$port" ] || fail "the server did not answer /healthz within 30 s"
+
+# run ENDPOINT COUNT: the client's JSON summary of COUNT calls at once.
+run() {
+  "$client" -e "$1" -c "$2" --sleep "$sleep_s" --port "$port" --json --timeout 30 || true
+}
+
+# expect ENDPOINT SUMMARY JQ_TEST: fails, showing the summary, unless the test holds.
+expect() {
+  jq -e "$3" >/dev/null <<<"$2" || fail "$1: expected $3, got $2"
+}
+
+for endpoint in sync-endpoint async-endpoint async-wrong; do
+  summary=$(run "$endpoint" 3)
+  # Every answer parsed: the client counts the server's pid and threads and the sleep only
+  # from answers it could read as asyncscope's endpoint_result.
+  expect "$endpoint" "$summary" '.ok == 3 and .failed == 0'
+  expect "$endpoint" "$summary" "(.server_pids | length) == 1 and (.server_threads | add) == 3"
+  expect "$endpoint" "$summary" ".ideal_time == $sleep_s and .total_time >= $sleep_s"
+  # Where it ran. A blocked event loop cannot start a second call before the first ends:
+  # FastAPI's /async-wrong never overlaps. Everything else does here, Go's /async-wrong too.
+  if [ "$peer/$endpoint" = fastapi/async-wrong ]; then
+    expect "$endpoint" "$summary" ".max_overlap == 1 and .total_time >= 3 * $sleep_s"
+  else
+    expect "$endpoint" "$summary" '.max_overlap >= 2'
+  fi
+  echo "ok ($peer): $endpoint x3: $(jq -r .verdict <<<"$summary")"
+done
+if [ "$peer" = fastapi ]; then
+  expect threads "$(run async-endpoint 1)" '.server_threads | keys == ["MainThread"]'
+  expect threads "$(run sync-endpoint 1)" '.server_threads | keys | .[0] | startswith("worker-")'
+fi
+
+bad=$("$client" -e "/async-endpoint?sleep=abc" --port "$port" --json --timeout 10 || true)
+expect "?sleep=abc" "$bad" '.statuses == {"400": 1}'
+echo "ok ($peer): ?sleep=abc is answered 400"
