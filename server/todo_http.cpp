@@ -1,5 +1,6 @@
 #include "todo_http.hpp"
 
+#include "result_headers.hpp"
 #include "todo.hpp"
 #include "todo_crud.hpp"
 
@@ -21,6 +22,10 @@ http::response<http::string_body> response_of(todo_answer answer) {
   res.set(http::field::content_type, "application/json");
   if (answer.retry_after) res.set(http::field::retry_after, "1");
   if (!answer.allow.empty()) res.set(http::field::allow, answer.allow);
+  // Who ran it, when: for asyncscope-client's summary and timeline. The body stays the book's.
+  if (answer.timing.request_id != 0) {
+    for (const auto& [name, value] : result_headers(answer.timing)) res.set(name, value);
+  }
   res.body() = std::move(answer.body);
   res.prepare_payload();
   return res;

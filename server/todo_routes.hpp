@@ -10,6 +10,7 @@
 //   DELETE /P/tasks/{id}/done  unmark done
 // for P = sync, async, async-wrong; any of them takes ?sleep=SECONDS.
 
+#include "lesson_paths.hpp"
 #include "todo_answer.hpp"
 
 #include <boost/beast/http/verb.hpp>
@@ -24,9 +25,7 @@ namespace asyncscope {
 // The three flavours: the same API, waiting for the database in three different places.
 enum class todo_flavour { sync, async, async_wrong };
 
-inline constexpr std::string_view sync_tasks_path = "/sync/tasks";
-inline constexpr std::string_view async_tasks_path = "/async/tasks";
-inline constexpr std::string_view async_wrong_tasks_path = "/async-wrong/tasks";
+// Their paths, sync_tasks_path and the others, are in lesson_paths.hpp: the client names them too.
 
 enum class todo_action { list, create, rename, remove, mark_done, unmark_done };
 

@@ -1,6 +1,7 @@
 // The database lesson, end to end: the real server against a real MariaDB, which the test run
 // starts with scripts/db.sh (the `mariadb` fixture in tests/CMakeLists.txt). Sleeps of 0.2 s,
-// done by the database itself (?sleep= runs DO SLEEP on the request's connection).
+// done by the database itself (?sleep= runs DO SLEEP on the request's connection), scaled for
+// sanitizer builds like every other integration test's (timing.hpp).
 
 #include "processes.hpp"
 
@@ -16,16 +17,22 @@
 #include <vector>
 
 namespace json = boost::json;
+using asyncscope::testing::fire;
 using asyncscope::testing::parse_http_answer;
 using asyncscope::testing::raw_connection;
 using asyncscope::testing::raw_exchange;
+using asyncscope::testing::run_client_against;
 using asyncscope::testing::run_program;
+using asyncscope::testing::scaled;
 using asyncscope::testing::seconds_since;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
 
 namespace {
 
-constexpr double sleep_s = 0.2;
+const double sleep_s = scaled(0.2);
+// "?sleep=" with `seconds` of a plain Debug build, scaled for this build.
+std::string sleep_query(double seconds) { return "?sleep=" + seconds_text(scaled(seconds)); }
 const std::vector<std::string> flavours{"sync", "async", "async-wrong"};
 
 // The URL scripts/db.sh printed when the fixture started the database.
@@ -182,9 +189,9 @@ TEST(Todo, TheWholeCrudCycleGivesIdenticalAnswersInEachFlavour) {
 TEST(Todo, TwentyAsyncRequestsFinishInUnderTwoSleepsOnOneThread) {
   server_process server{{"--db", database_url()}};
   // The pool's 20 connections opened, and their statements prepared, before the measured run.
-  all_at_once(server, "/async/tasks?sleep=0.1", 20);
+  all_at_once(server, "/async/tasks" + sleep_query(0.1), 20);
   const auto warmed_up = server.output().size();
-  const auto [answers, took] = all_at_once(server, "/async/tasks?sleep=0.2", 20);
+  const auto [answers, took] = all_at_once(server, "/async/tasks" + sleep_query(0.2), 20);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, sleep_s);
   EXPECT_LT(took, 2 * sleep_s);
@@ -202,10 +209,10 @@ TEST(Todo, TwentyAsyncRequestsFinishInUnderTwoSleepsOnOneThread) {
 TEST(Todo, FiveAsyncWrongRequestsRunOneAfterAnotherAndTheDetectorNamesThem) {
   server_process server{{"--db", database_url()}};
   call(server, "GET", "/async-wrong/tasks");  // the loop thread's connection opened first
-  const auto [answers, took] = all_at_once(server, "/async-wrong/tasks?sleep=0.2", 5);
+  const auto [answers, took] = all_at_once(server, "/async-wrong/tasks" + sleep_query(0.2), 5);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, 4.5 * sleep_s);
-  EXPECT_TRUE(server.wait_for_output("was blocked", std::chrono::seconds(2), 5));
+  EXPECT_TRUE(server.wait_for_output("was blocked", scaled(std::chrono::milliseconds(2000)), 5));
   const auto log = server.output();
   EXPECT_GE(count_matches(log, R"(WARN loop-0 blocked \d+ ms so far by /async-wrong/tasks #\d+)"),
             4u)
@@ -218,8 +225,9 @@ TEST(Todo, FiveAsyncWrongRequestsRunOneAfterAnotherAndTheDetectorNamesThem) {
 
 TEST(Todo, SyncRequestsWaitOnPoolThreadsInWaves) {
   server_process server{{"--db", database_url(), "--pool-threads", "2"}};
-  all_at_once(server, "/sync/tasks?sleep=0.1", 2);  // each pool thread's connection opened first
-  const auto [answers, took] = all_at_once(server, "/sync/tasks?sleep=0.2", 4);
+  // Each pool thread's connection opened first.
+  all_at_once(server, "/sync/tasks" + sleep_query(0.1), 2);
+  const auto [answers, took] = all_at_once(server, "/sync/tasks" + sleep_query(0.2), 4);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, 1.9 * sleep_s);  // 4 requests, 2 threads: two waves
   EXPECT_LT(took, 3.5 * sleep_s);
@@ -285,6 +293,7 @@ TEST(Todo, BadInputIsAnsweredLikeFastApiAndNeverWith500) {
   const auto id = std::to_string(longest.body.at("id").as_int64());
   EXPECT_EQ(call(server, "DELETE", "/async/tasks/" + id).status, 200);
   EXPECT_TRUE(server.running());
+  EXPECT_EQ(server.output().find("answered 500"), std::string::npos) << server.output();
 }
 
 TEST(Todo, WithoutDbTheToDoRoutesAnswer503NamingDbShAndTheRestWorks) {
@@ -327,7 +336,7 @@ TEST(Todo, AStoppedDatabaseGives503sWithinTheTimeoutAndTheServerRecoversWhenItIs
       const auto a = call(server, "GET", "/" + flavour + "/tasks");
       EXPECT_EQ(a.status, 503) << flavour << ": " << a.text;
       EXPECT_EQ(a.body.at("error"), "database_unavailable") << a.text;
-      EXPECT_LT(seconds_since(start), 2 + 1.0) << flavour;
+      EXPECT_LT(seconds_since(start), 2 + scaled(1.0)) << flavour;  // --db-timeout 2
     }
   }
   for (const auto& flavour : flavours) {
@@ -340,7 +349,7 @@ TEST(Todo, AStoppedDatabaseGives503sWithinTheTimeoutAndTheServerRecoversWhenItIs
 TEST(Todo, WhenEveryPoolConnectionIsBusyARequestWaitsThenGets503WithRetryAfter) {
   server_process server{
       {"--db", database_url(), "--db-connections", "2", "--db-wait-timeout", "0.3"}};
-  const auto [answers, took] = all_at_once(server, "/async/tasks?sleep=1", 4);
+  const auto [answers, took] = all_at_once(server, "/async/tasks" + sleep_query(1), 4);
   int ok = 0, busy = 0;
   for (const auto& a : answers) {
     if (a.status == 200) ++ok;
@@ -352,7 +361,7 @@ TEST(Todo, WhenEveryPoolConnectionIsBusyARequestWaitsThenGets503WithRetryAfter) 
   }
   EXPECT_EQ(ok, 2);
   EXPECT_EQ(busy, 2);
-  EXPECT_LT(took, 2.0);
+  EXPECT_LT(took, scaled(2.0));
 }
 
 TEST(Todo, AWriteInFlightAtSigtermIsAnsweredAndIsInTheDatabase) {
@@ -360,7 +369,7 @@ TEST(Todo, AWriteInFlightAtSigtermIsAnsweredAndIsInTheDatabase) {
   for (const auto& flavour : flavours) {
     server_process server{{"--db", database_url()}};
     raw_connection connection{server.port()};
-    connection.send(request("POST", "/" + flavour + "/tasks?sleep=0.5", title_json("sigterm")));
+    connection.send(request("POST", "/" + flavour + "/tasks" + sleep_query(0.5), title_json("sigterm")));
     ASSERT_TRUE(server.wait_for_output("DO SLEEP(?) sent"));
     server.send_signal(SIGTERM);
     const auto a = parse(connection.read_response(std::chrono::milliseconds(10'000)));
@@ -375,4 +384,89 @@ TEST(Todo, AWriteInFlightAtSigtermIsAnsweredAndIsInTheDatabase) {
         << flavour;
     EXPECT_EQ(call(server, "DELETE", "/async/tasks/" + std::to_string(id)).status, 200);
   }
+}
+
+TEST(Todo, AnswersCarryWhoRanThemInHeadersAndTheBodyStaysTheBooks) {
+  server_process server{{"--db", database_url()}};
+  const auto created = call(server, "POST", "/async-wrong/tasks" + sleep_query(0.1), title_json("headers"));
+  ASSERT_EQ(created.status, 200) << created.text;
+  const auto id = created.body.at("id").as_int64();
+  EXPECT_EQ(created.body, (json::object{{"id", id}, {"title", "headers"}, {"done", false}}));
+  const auto& head = created.head;
+  EXPECT_TRUE(std::regex_search(head, std::regex{"\r\nAsyncscope-Request-Id: [1-9][0-9]*\r\n"}))
+      << head;
+  EXPECT_NE(head.find("\r\nAsyncscope-Endpoint: /async-wrong/tasks\r\n"), std::string::npos);
+  EXPECT_NE(head.find("\r\nAsyncscope-Pid: " + std::to_string(server.pid()) + "\r\n"),
+            std::string::npos)
+      << head;
+  EXPECT_NE(head.find("\r\nAsyncscope-Thread: loop-0\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nAsyncscope-Sleep: " + seconds_text(scaled(0.1)) + "\r\n"),
+            std::string::npos)
+      << head;
+  std::smatch started, finished;
+  ASSERT_TRUE(std::regex_search(head, started, std::regex{"Asyncscope-Started-At: ([0-9.]+)"}));
+  ASSERT_TRUE(std::regex_search(head, finished, std::regex{"Asyncscope-Finished-At: ([0-9.]+)"}));
+  EXPECT_GE(std::stod(finished[1]) - std::stod(started[1]), scaled(0.1));
+  const auto sync = call(server, "DELETE", "/sync/tasks/" + std::to_string(id));
+  EXPECT_EQ(sync.text, "null");
+  EXPECT_TRUE(std::regex_search(sync.head, std::regex{"\r\nAsyncscope-Thread: pool-\\d+\r\n"}))
+      << sync.head;
+  // Refused before any database work: no one ran it, so no such headers.
+  const auto refused = call(server, "POST", "/async/tasks", "not json");
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(refused.head.find("Asyncscope-"), std::string::npos) << refused.head;
+}
+
+// The lesson's client on the database lesson: the same summary as for the timer endpoints.
+TEST(Todo, TheClientSumsUpEachFlavourLikeTheTimerLesson) {
+  server_process server{{"--db", database_url(), "--pool-threads", "4"}};
+  const auto sleep = seconds_text(sleep_s);
+  for (const auto& flavour : flavours) fire(server, flavour + "/tasks?sleep=0.05", 4);  // warm up
+
+  const auto async = fire(server, "async/tasks?sleep=" + sleep, 8);
+  EXPECT_EQ(async.at("server_threads"), (json::object{{"loop-0", 8}})) << async;
+  EXPECT_GE(async.at("max_overlap").as_int64(), 6) << async;
+  EXPECT_NE(async.at("verdict").as_string().find("they ran concurrently"), std::string::npos)
+      << async;
+
+  const auto wrong = fire(server, "async-wrong/tasks?sleep=" + sleep, 4);
+  EXPECT_EQ(wrong.at("server_threads"), (json::object{{"loop-0", 4}})) << wrong;
+  EXPECT_EQ(wrong.at("max_overlap"), 1) << wrong;
+  EXPECT_NE(wrong.at("verdict").as_string().find("one after another"), std::string::npos) << wrong;
+
+  const auto sync = fire(server, "sync/tasks?sleep=" + sleep, 8);
+  EXPECT_EQ(sync.at("server_threads").as_object().size(), 4u) << sync;
+  EXPECT_EQ(sync.at("max_overlap"), 4) << sync;
+  EXPECT_NE(sync.at("verdict").as_string().find("2 waves"), std::string::npos) << sync;
+
+  // The timeline draws the requests on the thread that ran them.
+  const auto drawn =
+      run_client_against(server, "async-wrong/tasks?sleep=" + sleep, 3, {"--timeline"});
+  EXPECT_EQ(drawn.exit_code, 0) << drawn.out << drawn.err;
+  EXPECT_NE(drawn.out.find("loop-0"), std::string::npos) << drawn.out;
+  EXPECT_NE(drawn.out.find("max overlap"), std::string::npos) << drawn.out;
+}
+
+// The mixed workload of scripts/bench-db.sh: each connection creates, lists, marks done and
+// deletes, over and over, with every answer a success and nothing left behind but the tasks of
+// the cycles the deadline cut short.
+TEST(Todo, TheClientsTodoMixRunsTheWholeCycleOnKeptAliveConnections) {
+  server_process server{{"--db", database_url()}};
+  const auto summary = fire(server, "async/tasks" + sleep_query(0.02), 3,
+                            {"--duration", seconds_text(scaled(1.0)), "--todo-mix"});
+  EXPECT_EQ(summary.at("failed"), 0) << summary;
+  EXPECT_EQ(summary.at("statuses").as_object().size(), 1u) << summary;  // only 200
+  EXPECT_GE(summary.at("ok").as_int64(), 12) << summary;  // at least one cycle per connection
+  EXPECT_GT(summary.at("requests_per_second").to_number<double>(), 0) << summary;
+  const auto list = call(server, "GET", "/async/tasks");
+  ASSERT_TRUE(list.body.is_array()) << list.text;
+  int left = 0;
+  for (const auto& task : list.body.as_array()) {
+    if (task.at("title") == "asyncscope-client --todo-mix") {
+      ++left;
+      call(server, "DELETE", "/async/tasks/" + std::to_string(task.at("id").as_int64()));
+    }
+  }
+  EXPECT_LE(left, 3);
+  EXPECT_EQ(server.output().find("answered 500"), std::string::npos);
 }
