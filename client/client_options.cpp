@@ -23,7 +23,7 @@ constexpr double max_timeout_seconds = 86'400;
 constexpr double max_duration_seconds = 3'600;
 
 // The lesson's endpoints, and the database lesson's ToDo lists, can be named without their
-// leading slash.
+// leading slash, with or without a query.
 // One description serves both the parser and --help, so the two cannot disagree.
 po::options_description client_flags() {
   po::options_description flags("Options");
@@ -31,7 +31,7 @@ po::options_description client_flags() {
   flags.add_options()
     ("endpoint,e", po::value<std::string>()->value_name("NAME"),
      "sync-endpoint, async-endpoint, async-wrong, the database lesson's sync/tasks, "
-     "async/tasks, async-wrong/tasks (a query may follow: async/tasks?sleep=1), or any path "
+     "async/tasks, async-wrong/tasks (a name may take a query: async/tasks?sleep=1), or any path "
      "starting with / (required)")
     ("count,c", po::value<int>()->default_value(1)->value_name("N"),
      "requests to send; with --duration, the connections to keep busy")
@@ -71,12 +71,12 @@ po::options_description client_flags() {
 std::optional<std::string> endpoint_path(const std::string& name) {
   if (name.starts_with('/')) return name;
   const auto path = "/" + name;
-  if (std::find(lesson_paths.begin(), lesson_paths.end(), path) != lesson_paths.end()) return path;
-  // "async/tasks?sleep=1": the ToDo list, with its query.
+  // A query may follow: "async/tasks?sleep=1".
   const auto before_query = std::string_view(path).substr(0, path.find('?'));
-  if (std::find(todo_paths.begin(), todo_paths.end(), before_query) != todo_paths.end()) {
-    return path;
-  }
+  const auto named = [before_query](const auto& paths) {
+    return std::find(paths.begin(), paths.end(), before_query) != paths.end();
+  };
+  if (named(lesson_paths) || named(todo_paths)) return path;
   return std::nullopt;
 }
 
