@@ -19,7 +19,7 @@ connections="1 10 100"
 sleeps="0 0.05"
 
 install_dependencies
-build_dir=$(build_asyncscope Release)
+build_dir=$(build_asyncscope Release asyncscope-server asyncscope-client)
 client_bin="$build_dir/client/asyncscope-client"
 db_dir="$asyncscope_root/build/bench-mariadb"
 log="$asyncscope_root/build/bench-db-server.log"

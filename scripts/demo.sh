@@ -48,7 +48,7 @@ done
 
 install_dependencies
 echo "Building asyncscope (Release)..."
-build_dir=$(build_asyncscope Release)
+build_dir=$(build_asyncscope Release asyncscope-server asyncscope-client)
 server_bin="$build_dir/server/asyncscope-server"
 client_bin="$build_dir/client/asyncscope-client"
 log="$asyncscope_root/build/demo-server.log"
