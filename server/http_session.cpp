@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include "answer_head.hpp"
 #include "awaitable_result.hpp"
 #include "dispatch.hpp"
 #include "http_framing.hpp"
@@ -53,11 +54,14 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
     const auto [ec, _] = co_await http::async_write(stream, head, as_result);
     co_return !ec && res.keep_alive();
   }
-  const auto [ec, _] = co_await http::async_write(stream, res, as_result);
+  const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
+  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
+  const auto [ec, _] = co_await asio::async_write(stream, both, as_result);
   co_return !ec && res.keep_alive();
 }
 
-// Answers one request that has been read. Returns whether the connection stays open for another request.
+// Answers one request that has been read. Returns whether the connection stays open for another
+// request.
 awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, server_state& server) {
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
@@ -69,7 +73,8 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, serve
   server.metrics.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
-  const bool keep_open = co_await write_answer(stream, res, req.method() == http::verb::head, server);
+  const bool keep_open =
+      co_await write_answer(stream, res, req.method() == http::verb::head, server);
   loop_tracking::set_current_request({});
   co_return keep_open;
 }
@@ -103,8 +108,9 @@ awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
                                   const http::request_parser<http::string_body>& parser,
                                   beast::error_code read_error, server_state& server) {
   if (read_error == beast::error::timeout) {
-    spdlog::info("{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
-                 decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
+    spdlog::info(
+        "{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
+        decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
     co_return;
   }
   if (!parser.got_some()) co_return;  // closed before sending anything
