@@ -11,7 +11,7 @@ asyncscope_packages=(
   jq bc procps time
   tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
-  mariadb-server libmariadb-dev  # the database lesson: MariaDB and its C client (Connector/C)
+  mariadb-server libmariadb-dev pkg-config  # the database lesson: MariaDB, its C client (Connector/C), and how CMake finds it
 )
 
 # The same lesson in Go and in FastAPI (peers/; their test runs when these are installed), on
