@@ -426,7 +426,8 @@ TEST(Todo, TheClientSumsUpEachFlavourLikeTheTimerLesson) {
   const auto async = fire(server, "async/tasks?sleep=" + sleep, 8);
   EXPECT_EQ(async.at("server_threads"), (json::object{{"loop-0", 8}})) << async;
   EXPECT_GE(async.at("max_overlap").as_int64(), 6) << async;
-  EXPECT_NE(async.at("verdict").as_string().find("they ran concurrently"), std::string::npos)
+  // "concurrently", or on a busy machine "all 8 overlapped on the server, but ...": not serial.
+  EXPECT_EQ(async.at("verdict").as_string().find("one after another"), std::string::npos)
       << async;
 
   const auto wrong = fire(server, "async-wrong/tasks?sleep=" + sleep, 4);
@@ -452,6 +453,11 @@ TEST(Todo, TheClientSumsUpEachFlavourLikeTheTimerLesson) {
 // the cycles the deadline cut short.
 TEST(Todo, TheClientsTodoMixRunsTheWholeCycleOnKeptAliveConnections) {
   server_process server{{"--db", database_url()}};
+  // Tasks left by earlier runs are not this run's.
+  const auto created_before = call(server, "POST", "/async/tasks", title_json("before"));
+  ASSERT_EQ(created_before.status, 200) << created_before.text;
+  const auto first_id = created_before.body.at("id").as_int64();
+  call(server, "DELETE", "/async/tasks/" + std::to_string(first_id));
   const auto summary = fire(server, "async/tasks" + sleep_query(0.02), 3,
                             {"--duration", seconds_text(scaled(1.0)), "--todo-mix"});
   EXPECT_EQ(summary.at("failed"), 0) << summary;
@@ -462,10 +468,9 @@ TEST(Todo, TheClientsTodoMixRunsTheWholeCycleOnKeptAliveConnections) {
   ASSERT_TRUE(list.body.is_array()) << list.text;
   int left = 0;
   for (const auto& task : list.body.as_array()) {
-    if (task.at("title") == "asyncscope-client --todo-mix") {
-      ++left;
-      call(server, "DELETE", "/async/tasks/" + std::to_string(task.at("id").as_int64()));
-    }
+    if (task.at("title") != "asyncscope-client --todo-mix") continue;
+    if (task.at("id").as_int64() > first_id) ++left;  // this run's
+    call(server, "DELETE", "/async/tasks/" + std::to_string(task.at("id").as_int64()));
   }
   EXPECT_LE(left, 3);
   EXPECT_EQ(server.output().find("answered 500"), std::string::npos);
