@@ -55,11 +55,13 @@ dashboard::dashboard(tcp::acceptor acceptor, dashboard_config config, dashboard_
       viewers_(config.viewers),
       fire_(acceptor_.get_executor(), config.fire_at, config.fire, sources_.draining),
       site_{.loopback_only = acceptor_.local_endpoint().address().is_loopback(),
+            .teacher_token = config.teacher_token,
             .limits = config.limits,
             .viewers = viewers_,
             .fire = fire_,
             .stream_start = [this] { return stream_start(); },
-            .draining = sources_.draining} {}
+            .draining = sources_.draining,
+            .fired = [this](const fire_route& fire) { publish_batch(fire); }} {}
 
 std::string dashboard::url() const {
   const auto bound = acceptor_.local_endpoint();
@@ -144,11 +146,21 @@ void dashboard::publish_status(bool& was_blocked) {
   if (sources_.draining()) fire_.drop_queued("the server is shutting down");
 }
 
+// A page fired a batch: every page (the class's too) starts counting it. Kept in the history,
+// so a page that opens during the batch counts it as well.
+void dashboard::publish_batch(const fire_route& fire) {
+  const auto batch = encoded(batch_event(fire.lesson.path, fire.count, sources_.figures()));
+  history_.add(unix_seconds_now(), batch);
+  viewers_.publish(batch);
+}
+
 // What a new viewer gets before the live events: the response head, hello, the history, the
 // end-of-history marker and the figures as they are now.
 std::vector<encoded_events> dashboard::stream_start() const {
   std::vector<encoded_events> start{
-      stream_head(), encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds))};
+      stream_head(),
+      encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds,
+                          config_.teacher_token.empty() ? who_fires::anyone : who_fires::teacher))};
   for (auto& past : history_.all()) start.push_back(std::move(past));
   start.push_back(live_marker());
   // The figures now, so the page shows the badge at once instead of at the next tick.

@@ -24,7 +24,7 @@ struct server_config {
   int loop_threads = 1;
   bool loopback_only = true;  // listening on loopback alone: only loopback Host names are ours
   unsigned short dashboard_port = 0;  // where GET / sends a browser; 0: no dashboard
-  bool test_routes = false;   // --test-routes: routes that exist only for the tests
+  bool test_routes = false;           // --test-routes: routes that exist only for the tests
 };
 
 // Counted by the HTTP layer; read by /metrics, the dashboard and shutdown.
@@ -52,6 +52,7 @@ struct server_state {
 inline metrics_snapshot current_metrics(const server_state& server) {
   auto s = server.metrics.snapshot();
   s.in_flight = server.counters.requests_in_flight;
+  s.last_request_id = server.counters.last_request_id;
   s.open_connections = server.counters.open_connections;
   s.turned_away = server.counters.turned_away;
   s.pool_threads = server.pool.size();
