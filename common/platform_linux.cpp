@@ -3,10 +3,13 @@
 
 #include "platform.hpp"
 
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -28,6 +31,11 @@ long this_thread_id() {
   return gettid();
 }
 
+int unsent_bytes(int socket) {
+  int bytes = 0;
+  return ioctl(socket, SIOCOUTQ, &bytes) == 0 ? bytes : 0;
+}
+
 int accept_queue_length(int listening_socket) {
   // For a listening socket, Linux reports its accept queue in tcpi_unacked (what `ss -lt`
   // prints as Recv-Q).
@@ -40,6 +48,10 @@ int accept_queue_length(int listening_socket) {
 
 const char* this_executable() {
   return "/proc/self/exe";
+}
+
+bool make_pipe_closed_on_exec(int ends[2]) {
+  return pipe2(ends, O_CLOEXEC) == 0;
 }
 
 bool end_with_parent() {

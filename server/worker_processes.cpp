@@ -255,7 +255,7 @@ int run_worker_processes(const server_options& options, int argc, char* argv[]) 
     return 1;
   }
   int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) {
+  if (!platform::make_pipe_closed_on_exec(ready)) {
     fmt::print(stderr, "asyncscope-server: cannot make a pipe for the workers: {}\n",
                strerror(errno));
     return 1;
