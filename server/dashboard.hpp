@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 
 namespace asyncscope {
@@ -79,6 +80,7 @@ class dashboard {
   fire_sender fire_;
   dashboard_site site_;
   int open_connections_ = 0;
+  std::map<boost::asio::ip::address, int> connections_from_;  // open, per peer address
   bool at_connection_cap_ = false;
 };
 

@@ -214,7 +214,9 @@ awaitable<std::optional<tcp::socket>> answer_until_events(beast::tcp_stream& str
     const auto found = find_route(req.method(), req.target(), site.limits);
     const auto* which = std::get_if<watch_route>(&found);
     if (which && *which == watch_route::events) {
-      if (site.viewers.make_room()) {
+      // With --classroom, the teacher's own machine always gets to watch, whoever else does.
+      const bool teachers_machine = !site.teacher_token.empty() && peer_is_loopback;
+      if (site.viewers.make_room() || teachers_machine) {
         stream.expires_never();
         co_return stream.release_socket();
       }

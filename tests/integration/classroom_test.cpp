@@ -1,12 +1,14 @@
 // --classroom: a room of browsers watches one server's dashboard while only the teacher fires.
-// The dashboard listens on every interface, but every byte of these tests goes to 127.0.0.1; a
-// student's laptop is played by a Host header that is not a loopback name (the peer-address half
-// of the rule is in the unit tests, tests/unit/dashboard_rules_test.cpp). See docs/dashboard.md.
+// The dashboard listens on every interface, but every byte of these tests goes to 127.0.0.1. A
+// student's laptop is played two ways: by a Host header that is not a loopback name, and by a
+// connection whose source is this machine's own network address (bound before connecting to
+// 127.0.0.1), which the server sees as a peer that is not loopback. See docs/reference.md.
 
 #include "processes.hpp"
 #include "timing.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -57,6 +60,82 @@ std::string token_of(const server_process& server) {
   std::smatch found;
   if (!std::regex_search(output, found, std::regex("#token=([0-9a-f]{32}) "))) return "";
   return found[1];
+}
+
+// One of this machine's IPv4 addresses other than loopback, if it has one.
+std::string this_machines_address() {
+  ifaddrs* first = nullptr;
+  std::string found;
+  if (getifaddrs(&first) != 0) return found;
+  for (const auto* at = first; at != nullptr && found.empty(); at = at->ifa_next) {
+    if (at->ifa_addr == nullptr || at->ifa_addr->sa_family != AF_INET) continue;
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(at->ifa_addr);
+    if ((ntohl(v4->sin_addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    found = text;
+  }
+  freeifaddrs(first);
+  return found;
+}
+
+// A connection to 127.0.0.1:port whose source is `source`: to the server, a peer on the network.
+class laptop_connection {
+ public:
+  laptop_connection(const std::string& source, unsigned short port)
+      : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      if (fd_ >= 0) close(fd_);
+      throw std::runtime_error("cannot connect from " + source);
+    }
+  }
+  ~laptop_connection() { close(fd_); }
+  laptop_connection(const laptop_connection&) = delete;
+  laptop_connection& operator=(const laptop_connection&) = delete;
+
+  void send(const std::string& bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Reads until `text` arrived (true), the server closed, or the time is up.
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received_.find(text) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+      char chunk[4096];
+      const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) {
+        closed_ = true;
+        return false;
+      }
+      received_.append(chunk, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  bool closed() const { return closed_; }
+  const std::string& received() const { return received_; }
+
+ private:
+  int fd_;
+  std::string received_;
+  bool closed_ = false;
+};
+
+std::string fire_request(unsigned short dashboard, const std::vector<std::string>& headers) {
+  std::string text =
+      "POST /fire?endpoint=/async-endpoint&count=1&sleep=0 HTTP/1.1\r\nHost: "
+      "127.0.0.1:" +
+      std::to_string(dashboard) + "\r\n";
+  for (const auto& h : headers) text += h + "\r\n";
+  return text + "Connection: close\r\n\r\n";
 }
 
 // A room of viewers, each one connection reading /events as a browser's EventSource would. One
@@ -221,6 +300,62 @@ TEST(Classroom, OnlyTheTeacherFires) {
   EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", 5s, 4)) << server.output();
   // The token is never written to the log, not even a wrong one.
   EXPECT_EQ(count_of(server.output(), token), 1) << "printed once, for the teacher";
+}
+
+TEST(Classroom, ALaptopOnTheNetworkCannotFireUnderALoopbackNameWithoutTheToken) {
+  const auto laptop = this_machines_address();
+  if (laptop.empty()) GTEST_SKIP() << "this machine has no address besides loopback";
+  server_process server{{"--classroom"}};
+  const auto token = token_of(server);
+  const auto dashboard = server.dashboard_port();
+  // It calls the server 127.0.0.1, as the teacher's browser does: the peer gives it away.
+  laptop_connection guess{laptop, dashboard};
+  guess.send(fire_request(dashboard, {fire_header}));
+  EXPECT_TRUE(guess.wait_for("HTTP/1.1 403", 3s)) << guess.received();
+  EXPECT_NE(guess.received().find("only the teacher fires"), std::string::npos);
+  laptop_connection tablet{laptop, dashboard};
+  tablet.send(fire_request(dashboard, {fire_header, "X-Asyncscope-Token: " + token}));
+  EXPECT_TRUE(tablet.wait_for("HTTP/1.1 202", 3s)) << tablet.received();
+  EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", 5s, 1)) << server.output();
+  EXPECT_TRUE(server.wait_for_output("refused (403): --classroom", 1s)) << server.output();
+}
+
+TEST(Classroom, OneLaptopHoldsSixConnectionsAndTheTeachersMachineIsNeverTurnedAway) {
+  const auto laptop = this_machines_address();
+  if (laptop.empty()) GTEST_SKIP() << "this machine has no address besides loopback";
+  server_process server{{"--classroom", "--max-viewers", "3"}};
+  const auto dashboard = server.dashboard_port();
+  const auto events =
+      "GET /events HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(dashboard) + "\r\n\r\n";
+  std::vector<std::unique_ptr<laptop_connection>> tabs;
+  for (int i = 0; i < 6; ++i) {
+    tabs.push_back(std::make_unique<laptop_connection>(laptop, dashboard));
+    tabs.back()->send(events);
+  }
+  // Three watch (--max-viewers 3); three more are told the room is full.
+  int watching = 0, turned_away = 0;
+  for (auto& tab : tabs) {
+    if (tab->wait_for("event: hello", 3s))
+      ++watching;
+    else if (tab->received().find("503") != std::string::npos)
+      ++turned_away;
+  }
+  EXPECT_EQ(watching, 3);
+  EXPECT_EQ(turned_away, 3);
+  // Those three are gone; the three watching hold three connections. Three more are allowed...
+  for (int i = 0; i < 3; ++i)
+    tabs.push_back(std::make_unique<laptop_connection>(laptop, dashboard));
+  // ...but a seventh at once is closed before a byte is read.
+  std::this_thread::sleep_for(300ms);
+  laptop_connection seventh{laptop, dashboard};
+  seventh.send(events);
+  EXPECT_FALSE(seventh.wait_for("HTTP/1.1", 2s));
+  EXPECT_TRUE(seventh.closed()) << seventh.received();
+  EXPECT_TRUE(server.wait_for_output("already has 6 connections open (--classroom)", 2s));
+  // The teacher's own browser still gets in, though every viewer slot is taken.
+  laptop_connection teacher{"127.0.0.1", dashboard};
+  teacher.send(events);
+  EXPECT_TRUE(teacher.wait_for("event: hello", 3s)) << teacher.received();
 }
 
 // 100 browsers (--max-viewers' default) watch while the lesson's batches run: 50 async
