@@ -387,11 +387,13 @@ async function koreanPageLeavesNoEnglishLabel(browser, urls) {
   }
 }
 
-// Where the badge and the timeline are, to the pixel.
+// Where the badge, the counters and the timeline are, to the pixel (the counters' width follows
+// their numbers; where they start and how tall they are must not change).
 function layoutBoxes(page) {
   return page.evaluate(() => ["badge-loop-0", "batch", "lane-loop-0"].map((id) => {
     const box = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
-    return [id, Math.round(box.x), Math.round(box.y), Math.round(box.width), Math.round(box.height)].join(" ");
+    const width = id === "batch" ? "" : Math.round(box.width);
+    return [id, Math.round(box.x), Math.round(box.y), width, Math.round(box.height)].join(" ");
   }));
 }
 
