@@ -31,7 +31,12 @@ import { createInterface } from "node:readline";
 const NOT_RUN_EXIT_CODE = process.env.CI === "true" ? 1 : 77;
 const NOT_RUN_WORD = process.env.CI === "true" ? "FAILED (CI must run the browser test)" : "SKIPPED";
 const CHROMIUM = process.env.ASYNCSCOPE_CHROMIUM || "/usr/bin/chromium";
-const WHOLE_TEST_SECONDS = 110;
+// A sanitizer build's server is slower (ASan about 2x, TSan 4x): ctest passes the factor its
+// integration tests use (tests/CMakeLists.txt), and the waits below that wait for the server grow
+// with it; ASYNCSCOPE_TIME_SCALE overrides it, as for those tests.
+const TIME_SCALE = Number(process.env.ASYNCSCOPE_TIME_SCALE || process.env.ASYNCSCOPE_BUILD_TIME_SCALE || 1);
+const scaled = (ms) => Math.round(ms * TIME_SCALE);
+const WHOLE_TEST_SECONDS = 60 + 50 * TIME_SCALE;
 const SLEEP_SECONDS = 0.3;
 // The server writes times with microseconds; allow that rounding between one bar and the next.
 const ROUNDING = 1e-5;
@@ -307,7 +312,7 @@ async function batchCountersCountThisBatchOnly(page, urls) {
   await page.getByTestId("new-batch").click();
   // Two requests from outside the page (as asyncscope-client in a terminal would send them).
   await Promise.all([get(`${urls.main}async-endpoint?sleep=0`), get(`${urls.main}async-endpoint?sleep=0`)]);
-  await page.waitForFunction(() => document.querySelector('[data-testid="batch-answered"]').textContent === "2", null, { timeout: 5_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="batch-answered"]').textContent === "2", null, { timeout: scaled(5_000) });
   const byHand = await batchCounters(page);
   step(`after "new batch" and 2 requests: ${JSON.stringify(byHand)}`);
   assert.deepEqual([byHand.sent, byHand.waiting, byHand.inFlight, byHand.answered], [2, 0, 0, 2]);
@@ -322,7 +327,7 @@ async function batchCountersCountThisBatchOnly(page, urls) {
   await page.getByTestId("seconds").fill("0.5");
   await page.getByRole("button", { name: "3 × async-wrong" }).click();
   await page.getByTestId("batch-sentence").filter({ hasText: "3 sent, 0 in flight, 0 waiting to be accepted, 3 answered" })
-    .waitFor({ timeout: 10_000 });
+    .waitFor({ timeout: scaled(10_000) });
   const fired = await batchCounters(page);
   const sentences = [...new Set(await page.evaluate(() => window.batchSentences))];
   step(`fired batch: ${JSON.stringify(fired)}; the sentence said: ${sentences.join(" | ")}`);
@@ -365,7 +370,7 @@ async function koreanPageLeavesNoEnglishLabel(browser, urls) {
   const page = await browser.newPage();
   try {
     await page.goto(`${urls.dashboard}?lang=ko`);
-    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
     await page.locator('[data-testid="badge-loop-0"]').waitFor();
     const texts = await visibleTexts(page);
     const all = texts.join("\n");
@@ -378,9 +383,9 @@ async function koreanPageLeavesNoEnglishLabel(browser, urls) {
     assert.equal(await page.evaluate(() => document.documentElement.lang), "ko");
     // Remembered: the same browser opens the page in Korean without ?lang, until English is chosen.
     await page.goto(urls.dashboard);
-    await page.getByTestId("new-batch").filter({ hasText: "새 배치" }).waitFor({ timeout: 5_000 });
+    await page.getByTestId("new-batch").filter({ hasText: "새 배치" }).waitFor({ timeout: scaled(5_000) });
     await page.getByTestId("lang-en").click();
-    await page.getByTestId("new-batch").filter({ hasText: "new batch" }).waitFor({ timeout: 5_000 });
+    await page.getByTestId("new-batch").filter({ hasText: "new batch" }).waitFor({ timeout: scaled(5_000) });
     step("the language was remembered, and English is back");
   } finally {
     await page.close();
@@ -412,13 +417,13 @@ async function projectorFitsOneScreen(browser, urls) {
   try {
     await page.setViewportSize({ width: 1280, height: 720 });
     await page.goto(`${urls.dashboard}?projector`);
-    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
     await page.locator('[data-testid="badge-loop-0"]').waitFor();
     assert.equal(await page.getByTestId("window-5").getAttribute("aria-pressed"), "true", "a 5 s window");
     // Forty pool threads busy at once: the most lanes the page can be asked to draw.
     await page.getByTestId("seconds").fill("1");
     await page.getByRole("button", { name: "50 × sync-endpoint" }).click();
-    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 20, null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 20, null, { timeout: scaled(10_000) });
     await page.waitForTimeout(200);
     const busy = await page.evaluate(() => ({
       lanes: document.querySelectorAll("#pool-lanes .lane").length,
@@ -434,19 +439,19 @@ async function projectorFitsOneScreen(browser, urls) {
     assert.ok(busy.drawn <= 6 && busy.drawn >= 1, `at most six pool lanes drawn (${busy.drawn} of ${busy.lanes})`);
     assert.match(busy.summary, /more busy, not drawn/, "the other busy threads are summed up");
     await saveScreenshot(page, "dashboard-projector.png");
-    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length === 0, null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length === 0, null, { timeout: scaled(15_000) });
 
     // The badge turns red in place.
     const before = await layoutBoxes(page);
     await page.getByRole("button", { name: "1 × async-wrong" }).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "true", null, { timeout: 5_000, polling: "raf" });
+    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "true", null, { timeout: scaled(5_000), polling: "raf" });
     await page.waitForTimeout(300);
     const during = await layoutBoxes(page);
     const scrollDuring = await noVerticalScroll(page);
     step(`badge and lanes before: ${JSON.stringify(before)}, while BLOCKED: ${JSON.stringify(during)}`);
     assert.deepEqual(during, before, "turning BLOCKED moved nothing");
     assert.ok(scrollDuring.fits, "still nothing below the fold while blocked");
-    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: 5_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: scaled(5_000) });
   } finally {
     await page.close();
   }
