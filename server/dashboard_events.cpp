@@ -79,6 +79,7 @@ std::string batch_event(std::string_view endpoint, int count, const metrics_snap
                        {"count", count},
                        {"after_id", figures.last_request_id},
                        {"answered_before", answered_so_far(figures)},
+                       {"in_flight_before", figures.in_flight},
                        {"at", round_to_microseconds(unix_seconds_now())}});
 }
 
@@ -95,6 +96,7 @@ std::string status_event(const metrics_snapshot& figures) {
               {"in_flight", figures.in_flight},
               {"requests_total", answered_so_far(figures)},
               {"last_request_id", figures.last_request_id},
+              {"connections_unread", figures.connections_unread},
               {"accept_queue",
                figures.accept_queue < 0 ? json::value(nullptr) : json::value(figures.accept_queue)},
               {"pool",

@@ -12,7 +12,9 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <optional>
 
 namespace asyncscope {
 
@@ -57,7 +59,8 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
   co_return !ec && res.keep_alive();
 }
 
-// Answers one request that has been read. Returns whether the connection stays open for another request.
+// Answers one request that has been read. Returns whether the connection stays open for another
+// request.
 awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, server_state& server) {
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
@@ -68,7 +71,8 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, serve
   server.metrics.record(route_label(found), res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
-  const bool keep_open = co_await write_answer(stream, res, req.method() == http::verb::head, server);
+  const bool keep_open =
+      co_await write_answer(stream, res, req.method() == http::verb::head, server);
   loop_tracking::set_current_request({});
   co_return keep_open;
 }
@@ -102,8 +106,9 @@ awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
                                   const http::request_parser<http::string_body>& parser,
                                   beast::error_code read_error, server_state& server) {
   if (read_error == beast::error::timeout) {
-    spdlog::info("{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
-                 decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
+    spdlog::info(
+        "{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
+        decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
     co_return;
   }
   if (!parser.got_some()) co_return;  // closed before sending anything
@@ -122,6 +127,9 @@ awaitable<bool> send_continue(beast::tcp_stream& stream) {
 
 awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
   const scoped_count open{server.counters.open_connections};
+  // Until its first request's head is read, the connection waits for the loop (the dashboard
+  // counts it with the batch's "waiting to be accepted").
+  std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread};
   const auto& limits = server.config.http;
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
@@ -132,6 +140,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
     stream.expires_after(limits.read_timeout);  // for the head and the body together
     auto [read_error, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    unread.reset();
     // From its head until its answer is written, the request is in flight: shutdown waits for it.
     const scoped_count in_flight{server.counters.requests_in_flight};
     auto verdict = check_request_head(parser.get().base(), server.config.loopback_only);

@@ -36,6 +36,7 @@ struct metrics_snapshot {
   // tell). While the loop is blocked, a batch's later requests wait there.
   int accept_queue = -1;
   int open_connections = 0;
+  int connections_unread = 0;  // accepted, their first request not read yet
   std::uint64_t turned_away = 0;
   int pool_threads = 0;
   int pool_queued = 0;
