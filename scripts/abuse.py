@@ -265,6 +265,35 @@ async def pipeline_two(reader, writer):
     return f"{answer.count(b'HTTP/1.1 200 ')} x HTTP 200"
 
 
+def send_head(head):
+    """A request whose head lies or breaks a framing rule (RFC 9112); the server's answer."""
+    async def behave(reader, writer):
+        writer.write(head.replace(b"\n", b"\r\n") + b"Connection: close\r\n\r\n")
+        await writer.drain()
+        return (await read_all(reader, 10))[0]
+    return behave
+
+
+# Requests smuggled past a proxy live on heads like these: each must be refused, never guessed.
+FRAMING = {
+    "Content-Length and chunked": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 4\n"
+        b"Transfer-Encoding: chunked\n", "HTTP 400"),
+    "two Content-Lengths": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 3\nContent-Length: 4\n",
+        "HTTP 400"),
+    "gzip transfer coding": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip, chunked\n",
+        "HTTP 501"),
+    "no Host": (b"GET /healthz HTTP/1.1\n", "HTTP 400"),
+    "two Hosts": (b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\nHost: a.example\n", "HTTP 400"),
+    "foreign Host": (b"GET /healthz HTTP/1.1\nHost: evil.example\n", "HTTP 421"),
+    "Expect: 200-ok": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nExpect: 200-ok\nContent-Length: 0\n",
+        "HTTP 417"),
+}
+
+
 # The dashboard has its own port (--dashboard-port); these go there.
 ON_THE_DASHBOARD_PORT = {"peek at /events"}
 
@@ -284,6 +313,7 @@ MISBEHAVIOURS = {
     "DELETE": (use_wrong_method, {"HTTP 405"}),
     "unknown path": (ask_unknown_path, {"HTTP 404"}),
     "two pipelined": (pipeline_two, {"2 x HTTP 200"}),
+    **{kind: (send_head(head), {status}) for kind, (head, status) in FRAMING.items()},
 }
 
 

@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include "answer_head.hpp"
 #include "awaitable_result.hpp"
 #include "dispatch.hpp"
 #include "http_framing.hpp"
@@ -55,7 +56,9 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
     const auto [ec, _] = co_await http::async_write(stream, head, as_result);
     co_return !ec && res.keep_alive();
   }
-  const auto [ec, _] = co_await http::async_write(stream, res, as_result);
+  const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
+  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
+  const auto [ec, _] = co_await asio::async_write(stream, both, as_result);
   co_return !ec && res.keep_alive();
 }
 
