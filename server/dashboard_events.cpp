@@ -79,7 +79,6 @@ std::string batch_event(std::string_view endpoint, int count, const metrics_snap
                        {"count", count},
                        {"after_id", figures.last_request_id},
                        {"answered_before", answered_so_far(figures)},
-                       {"in_flight_before", figures.in_flight},
                        {"at", round_to_microseconds(unix_seconds_now())}});
 }
 

@@ -452,6 +452,17 @@ async function projectorFitsOneScreen(browser, urls) {
     assert.deepEqual(during, before, "turning BLOCKED moved nothing");
     assert.ok(scrollDuring.fits, "still nothing below the fold while blocked");
     await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: scaled(5_000) });
+
+    // In Korean too (its labels are longer on a line, its glyphs taller).
+    await page.goto(`${urls.dashboard}?projector&lang=ko`);
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
+    await page.getByRole("button", { name: "3 × sync-endpoint" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 3, null, { timeout: scaled(10_000) });
+    const korean = await noVerticalScroll(page);
+    step(`projector in Korean: ${JSON.stringify(korean)}`);
+    assert.ok(korean.fits, `the Korean projector page fits 1280×720 too (${korean.scrollWidth}×${korean.scrollHeight} px)`);
+    await saveScreenshot(page, "dashboard-projector-ko.png");
+    await page.getByTestId("lang-en").click();
   } finally {
     await page.close();
   }
