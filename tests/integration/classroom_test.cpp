@@ -297,7 +297,7 @@ TEST(Classroom, OnlyTheTeacherFires) {
   EXPECT_EQ(tablet.status, 202) << tablet.body;
   const auto laptop = ask(server, fire, {fire_header}, "127.0.0.1:" + dashboard);
   EXPECT_EQ(laptop.status, 202) << laptop.body;
-  EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", 5s, 4)) << server.output();
+  EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", scaled(5000ms), 4)) << server.output();
   // The token is never written to the log, not even a wrong one.
   EXPECT_EQ(count_of(server.output(), token), 1) << "printed once, for the teacher";
 }
@@ -311,13 +311,14 @@ TEST(Classroom, ALaptopOnTheNetworkCannotFireUnderALoopbackNameWithoutTheToken) 
   // It calls the server 127.0.0.1, as the teacher's browser does: the peer gives it away.
   laptop_connection guess{laptop, dashboard};
   guess.send(fire_request(dashboard, {fire_header}));
-  EXPECT_TRUE(guess.wait_for("HTTP/1.1 403", 3s)) << guess.received();
+  EXPECT_TRUE(guess.wait_for("HTTP/1.1 403", scaled(3000ms))) << guess.received();
   EXPECT_NE(guess.received().find("only the teacher fires"), std::string::npos);
   laptop_connection tablet{laptop, dashboard};
   tablet.send(fire_request(dashboard, {fire_header, "X-Asyncscope-Token: " + token}));
-  EXPECT_TRUE(tablet.wait_for("HTTP/1.1 202", 3s)) << tablet.received();
-  EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", 5s, 1)) << server.output();
-  EXPECT_TRUE(server.wait_for_output("refused (403): --classroom", 1s)) << server.output();
+  EXPECT_TRUE(tablet.wait_for("HTTP/1.1 202", scaled(3000ms))) << tablet.received();
+  EXPECT_TRUE(server.wait_for_output("done: sleep 0 s", scaled(5000ms), 1)) << server.output();
+  EXPECT_TRUE(server.wait_for_output("refused (403): --classroom", scaled(1000ms)))
+      << server.output();
 }
 
 TEST(Classroom, OneLaptopHoldsSixConnectionsAndTheTeachersMachineIsNeverTurnedAway) {
@@ -335,7 +336,7 @@ TEST(Classroom, OneLaptopHoldsSixConnectionsAndTheTeachersMachineIsNeverTurnedAw
   // Three watch (--max-viewers 3); three more are told the room is full.
   int watching = 0, turned_away = 0;
   for (auto& tab : tabs) {
-    if (tab->wait_for("event: hello", 3s))
+    if (tab->wait_for("event: hello", scaled(3000ms)))
       ++watching;
     else if (tab->received().find("503") != std::string::npos)
       ++turned_away;
@@ -346,16 +347,17 @@ TEST(Classroom, OneLaptopHoldsSixConnectionsAndTheTeachersMachineIsNeverTurnedAw
   for (int i = 0; i < 3; ++i)
     tabs.push_back(std::make_unique<laptop_connection>(laptop, dashboard));
   // ...but a seventh at once is closed before a byte is read.
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(scaled(300ms));
   laptop_connection seventh{laptop, dashboard};
   seventh.send(events);
-  EXPECT_FALSE(seventh.wait_for("HTTP/1.1", 2s));
+  EXPECT_FALSE(seventh.wait_for("HTTP/1.1", scaled(2000ms)));
   EXPECT_TRUE(seventh.closed()) << seventh.received();
-  EXPECT_TRUE(server.wait_for_output("already has 6 connections open (--classroom)", 2s));
+  EXPECT_TRUE(
+      server.wait_for_output("already has 6 connections open (--classroom)", scaled(2000ms)));
   // The teacher's own browser still gets in, though every viewer slot is taken.
   laptop_connection teacher{"127.0.0.1", dashboard};
   teacher.send(events);
-  EXPECT_TRUE(teacher.wait_for("event: hello", 3s)) << teacher.received();
+  EXPECT_TRUE(teacher.wait_for("event: hello", scaled(3000ms))) << teacher.received();
 }
 
 // 100 browsers (--max-viewers' default) watch while the lesson's batches run: 50 async
