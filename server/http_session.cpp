@@ -13,7 +13,9 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <optional>
 
 namespace asyncscope {
 
@@ -129,6 +131,9 @@ awaitable<bool> send_continue(beast::tcp_stream& stream) {
 
 awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
   const scoped_count open{server.counters.open_connections};
+  // Until its first request's head is read, the connection waits for the loop (the dashboard
+  // counts it with the batch's "waiting to be accepted").
+  std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread};
   const auto& limits = server.config.http;
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
@@ -139,6 +144,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
     stream.expires_after(limits.read_timeout);  // for the head and the body together
     auto [read_error, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    unread.reset();
     // From its head until its answer is written, the request is in flight: shutdown waits for it.
     const scoped_count in_flight{server.counters.requests_in_flight};
     auto verdict = check_request_head(parser.get().base(), server.config.loopback_only);
