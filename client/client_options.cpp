@@ -20,17 +20,21 @@ namespace {
 
 constexpr int max_count = 1'000'000;
 constexpr double max_timeout_seconds = 86'400;
+constexpr double max_duration_seconds = 3'600;
 
-// The lesson's three endpoints can be named without their leading slash.
-
+// The lesson's endpoints, and the database lesson's ToDo lists, can be named without their
+// leading slash, with or without a query.
 // One description serves both the parser and --help, so the two cannot disagree.
 po::options_description client_flags() {
   po::options_description flags("Options");
   // clang-format off
   flags.add_options()
     ("endpoint,e", po::value<std::string>()->value_name("NAME"),
-     "sync-endpoint, async-endpoint, async-wrong, or any path starting with / (required)")
-    ("count,c", po::value<int>()->default_value(1)->value_name("N"), "requests to send")
+     "sync-endpoint, async-endpoint, async-wrong, the database lesson's sync/tasks, "
+     "async/tasks, async-wrong/tasks (a name may take a query: async/tasks?sleep=1), or any path "
+     "starting with / (required)")
+    ("count,c", po::value<int>()->default_value(1)->value_name("N"),
+     "requests to send; with --duration, the connections to keep busy")
     ("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"),
      "server address")
     ("port", po::value<int>()->default_value(8000)->value_name("PORT"), "server port")
@@ -51,6 +55,12 @@ po::options_description client_flags() {
     ("export", po::value<std::string>()->value_name("FILE"),
      "write every request's record to FILE as CSV (.csv) or JSON Lines (.jsonl, .ndjson), or "
      "the timeline as a picture (.svg)")
+    ("duration", po::value<double>()->value_name("SECONDS"),
+     "sustained mode, for throughput: keep -c connections alive, each sending its next request "
+     "as soon as the last is answered, for SECONDS; the summary adds requests/s")
+    ("todo-mix", po::bool_switch(),
+     "with --duration on a ToDo list (-e async/tasks): each connection creates a task, lists "
+     "the tasks, marks it done and deletes it, over and over")
     ("help", "show this help")
     ("version", "show the version");
   // clang-format on
@@ -61,7 +71,12 @@ po::options_description client_flags() {
 std::optional<std::string> endpoint_path(const std::string& name) {
   if (name.starts_with('/')) return name;
   const auto path = "/" + name;
-  if (std::find(lesson_paths.begin(), lesson_paths.end(), path) != lesson_paths.end()) return path;
+  // A query may follow: "async/tasks?sleep=1".
+  const auto before_query = std::string_view(path).substr(0, path.find('?'));
+  const auto named = [before_query](const auto& paths) {
+    return std::find(paths.begin(), paths.end(), before_query) != paths.end();
+  };
+  if (named(lesson_paths) || named(todo_paths)) return path;
   return std::nullopt;
 }
 
@@ -96,6 +111,33 @@ std::optional<std::string> check_ranges(const po::variables_map& vm) {
     return fmt::format("--export '{}' must end in {}", vm["export"].as<std::string>(),
                        export_extensions);
   }
+  if (vm.count("duration")) {
+    const double duration = vm["duration"].as<double>();
+    if (!(duration > 0 && duration <= max_duration_seconds)) {
+      return fmt::format("--duration must be more than 0 and at most {} seconds (got {})",
+                         max_duration_seconds, duration);
+    }
+    if (vm["timeline"].as<bool>()) {
+      return "--timeline cannot go with --duration: thousands of requests do not fit a terminal";
+    }
+    if (vm.count("export") &&
+        export_format_of(vm["export"].as<std::string>()) == export_format::svg) {
+      return "--export to .svg cannot go with --duration (too many requests to draw); use .csv or "
+             ".jsonl";
+    }
+  }
+  if (vm["todo-mix"].as<bool>()) {
+    if (!vm.count("duration")) return "--todo-mix needs --duration";
+    const auto& name = vm["endpoint"].as<std::string>();
+    const auto path = "/" + name.substr(name.starts_with('/') ? 1 : 0);
+    const auto before_query = std::string_view(path).substr(0, path.find('?'));
+    if (std::find(todo_paths.begin(), todo_paths.end(), before_query) == todo_paths.end()) {
+      return fmt::format(
+          "--todo-mix needs a ToDo list as --endpoint: sync/tasks, async/tasks or "
+          "async-wrong/tasks (got '{}')",
+          name);
+    }
+  }
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout > 0 && timeout <= max_timeout_seconds)) {
     return fmt::format("--timeout must be more than 0 and at most {} seconds (got {})",
@@ -121,6 +163,8 @@ client_options options_from(const po::variables_map& vm, std::string path) {
   options.json = vm["json"].as<bool>();
   options.timeline = vm["timeline"].as<bool>();
   if (vm.count("export")) options.export_path = vm["export"].as<std::string>();
+  if (vm.count("duration")) options.duration_seconds = vm["duration"].as<double>();
+  options.todo_mix = vm["todo-mix"].as<bool>();
   return options;
 }
 
@@ -160,8 +204,8 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
 
   if (!vm.count("endpoint")) {
     return usage_error(
-        "--endpoint is required: sync-endpoint, async-endpoint, async-wrong, or a path "
-        "starting with /");
+        "--endpoint is required: sync-endpoint, async-endpoint, async-wrong, async/tasks (and "
+        "the other ToDo lists), or a path starting with /");
   }
   const auto& name = vm["endpoint"].as<std::string>();
   // A space or a control character would end the request line early, and a CR LF would start a
@@ -178,8 +222,8 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
   auto path = endpoint_path(name);
   if (!path) {
     return usage_error(fmt::format(
-        "--endpoint '{}' is not one of sync-endpoint, async-endpoint, async-wrong, or a path "
-        "starting with /",
+        "--endpoint '{}' is not one of sync-endpoint, async-endpoint, async-wrong, sync/tasks, "
+        "async/tasks, async-wrong/tasks, or a path starting with /",
         name));
   }
   if (auto problem = check_ranges(vm)) return usage_error(std::move(*problem));
@@ -209,7 +253,14 @@ std::string client_help_text() {
          "      one before it ended\n"
          "  asyncscope-client -e sync-endpoint -c 50 --export sync.csv\n"
          "      one row per request (client send and receive times, server start and finish,\n"
-         "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n\n"
+         "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n"
+         "  asyncscope-client -e async/tasks?sleep=1 -c 50\n"
+         "      the database lesson (server started with --db): 50 GET /async/tasks, each\n"
+         "      waiting 1 s in MariaDB; the answers are the book's JSON, and their headers say\n"
+         "      who ran them, so the summary and the timeline are the same as above\n"
+         "  asyncscope-client -e async/tasks -c 10 --duration 3 -q\n"
+         "      throughput: 10 connections kept alive for 3 s, each asking again as soon as it is\n"
+         "      answered; the summary says how many requests per second were answered\n\n"
          "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
          "on a terminal without NO_COLOR; it draws at most 6 rows of bars, so that a run fits in\n"
          "24 lines. --export creates or replaces FILE before the first request is sent, so a path\n"
@@ -219,6 +270,10 @@ std::string client_help_text() {
          "HTTP counts as failed, with its reason in the summary (failures). More requests than\n"
          "free file descriptors wait for one: they are paced, not failed. Ctrl-C stops the run\n"
          "and prints the summary of what finished (exit 130).\n\n"
+         "With --duration the run is timed, not counted: -c connections (or --concurrency) stay\n"
+         "open and keep asking until SECONDS have passed; requests in flight then are still\n"
+         "answered and counted. The responses are not printed one by one, and the summary adds\n"
+         "a throughput line (answered requests per second, first send to last answer).\n\n"
          "Exit status: 0 all succeeded, 1 some failed, 2 bad usage or --export could not be\n"
          "written, 3 could not connect, 130 interrupted.\n";
   return text.str();

@@ -20,6 +20,12 @@ struct client_options {
   bool json = false;                   // only the summary, as one JSON object
   bool timeline = false;               // draw each request on its server thread after the summary
   std::optional<std::string> export_path{};  // write every request's record (or the picture) here
+  // Sustained mode: `concurrency` connections kept alive, each sending its next request as soon
+  // as the last is answered, for this many seconds; the summary says requests/s.
+  std::optional<double> duration_seconds{};
+  // With duration_seconds, on a ToDo list: each connection creates a task, lists, marks it done
+  // and deletes it, over and over, instead of repeating one GET.
+  bool todo_mix = false;
 
   // The request target: the path plus "?sleep=..." when asked for.
   std::string target() const;

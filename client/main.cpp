@@ -101,7 +101,8 @@ int main(int argc, char* argv[]) {
   } else if (!none_connected) {
     // The timeline draws every response, so it takes the place of their lines: fifty of them
     // would push the picture off an 80×24 terminal.
-    if (!options.quiet && !options.timeline) {
+    // A --duration run's thousands of answers are summed up, not listed.
+    if (!options.quiet && !options.timeline && !options.duration_seconds) {
       for (const auto& record : records) fmt::print("{}\n", asyncscope::response_line(record));
       fmt::print("\n");
     }

@@ -245,6 +245,9 @@ summary summarize(const client_options& options, const std::vector<request_recor
   add_server_view(s, records);
   if (!s.ideal_time) s.ideal_time = options.sleep_seconds();
   if (s.ideal_time) s.serial_time = static_cast<double>(s.count) * *s.ideal_time;
+  if (options.duration_seconds && s.answered_time > 0) {
+    s.requests_per_second = static_cast<double>(s.ok) / s.answered_time;
+  }
   s.verdict = verdict(s);
   return s;
 }
@@ -268,7 +271,8 @@ std::string summary_json(const summary& s) {
                          {"serial_time", optional_seconds_json(s.serial_time)},
                          {"verdict", s.verdict},
                          {"failures", counts_json(s.failures)},
-                         {"concurrency", s.concurrency}};
+                         {"concurrency", s.concurrency},
+                         {"requests_per_second", optional_seconds_json(s.requests_per_second)}};
   return to_json_text(out);
 }
 
@@ -295,6 +299,11 @@ std::string summary_text(const summary& s, int width) {
     line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
   }
   line("verdict:", s.verdict);
+  if (s.requests_per_second) {
+    line("throughput:", fmt::format("{:.1f} requests/s ({} answered in {:.2f} s, {} connections "
+                                    "kept alive)",
+                                    *s.requests_per_second, s.ok, s.answered_time, s.concurrency));
+  }
   out += fmt::format("TOTAL TIME: {:.3f}\n", s.total_time);
   return out;
 }

@@ -48,6 +48,8 @@ struct summary {
   std::optional<double> serial_time{};  // count sleeps: one after another
   std::string verdict{};
   std::map<std::string, std::size_t> failures{};  // "timeout" -> 3
+  // --duration runs: answered requests per second, first send to the last answer.
+  std::optional<double> requests_per_second{};
 };
 
 // Nearest-rank percentile of values sorted ascending: the value at index ceil(p/100 * n) - 1.

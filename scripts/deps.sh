@@ -11,6 +11,7 @@ asyncscope_packages=(
   jq bc procps time
   tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
+  mariadb-server libmariadb-dev pkg-config  # the database lesson: MariaDB, its C client (Connector/C), and how CMake finds it
 )
 
 # The same lesson in Go and in FastAPI (peers/; their test runs when these are installed), on
@@ -73,15 +74,18 @@ apt_install() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures and builds into build/<type> (Release by default) and prints that folder.
+# Configures and builds into build/<type> (Release by default) and prints that folder: every
+# target, or only the targets named after the type (demo.sh needs only the two programs).
 # The compiler's output goes to build/<type>.log, and to the screen when something fails.
 build_asyncscope() {
   local type=${1:-Release}
   local dir="$asyncscope_root/build/${type,,}"
   local log="$dir.log"
+  local targets=()
+  [ $# -gt 1 ] && targets=(--target "${@:2}")
   mkdir -p "$dir"
   if ! { cmake -S "$asyncscope_root" -B "$dir" -DCMAKE_BUILD_TYPE="$type" &&
-    cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+    cmake --build "$dir" -j"$(nproc)" "${targets[@]}"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "asyncscope: the build failed (log: $log)" >&2
     return 1

@@ -2,6 +2,7 @@
 
 #include "dashboard_address.hpp"
 #include "lesson.hpp"
+#include "todo_http.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -62,6 +63,9 @@ awaitable<http_response> respond(const http_request& req, const route& found,
   if (server.config.test_routes && req.target() == "/test/throw") {
     throw std::runtime_error("thrown on purpose by GET /test/throw (--test-routes)");
   }
+  if (server.todo && !todo_path_of(req.target()).empty()) {
+    co_return co_await answer_todo(req, request_id, *server.todo);
+  }
   if (const auto* e = std::get_if<route_error>(&found)) {
     spdlog::info("{} {} #{} -> {} {}", std::string_view(req.method_string()),
                  std::string_view(req.target()), request_id, static_cast<int>(e->status), e->error);
@@ -80,6 +84,11 @@ awaitable<http_response> respond(const http_request& req, const route& found,
 }
 
 }  // namespace
+
+const char* request_label(const http_request& req, const route& found) {
+  const auto todo_path = todo_path_of(req.target());  // one of todo_routes.hpp's constants
+  return todo_path.empty() ? route_label(found) : todo_path.data();
+}
 
 awaitable<http_response> handle_request(const http_request& req, const route& found,
                                         std::uint64_t request_id, server_state& server) {

@@ -1,6 +1,8 @@
 #pragma once
 // From a request that has been read to its answer: the one place that decides which handler
-// runs. Lesson requests go to run_lesson_endpoint (lesson.cpp), which decides on which thread.
+// runs. Lesson requests go to run_lesson_endpoint (lesson.cpp), which decides on which thread;
+// the database lesson's ToDo requests (/sync/tasks, /async/tasks, /async-wrong/tasks) go to
+// answer_todo (todo_http.cpp).
 
 #include "http_responses.hpp"
 #include "server_state.hpp"
@@ -14,6 +16,10 @@
 namespace asyncscope {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+
+// The name a request goes by in logs, metrics and the blocking detector's warnings: its route's,
+// or its ToDo flavour's path ("/async-wrong/tasks"). Lives as long as the program.
+const char* request_label(const http_request& req, const route& found);
 
 // Never throws: a handler that does is logged and answered 500 with the request id.
 boost::asio::awaitable<http_response> handle_request(const http_request& req, const route& found,

@@ -68,10 +68,11 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, serve
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
   const auto found = find_route(req.method(), req.target(), server.config.limits);
-  loop_tracking::set_current_request({request_id, route_label(found)});  // for the watchdog
+  const char* label = request_label(req, found);
+  loop_tracking::set_current_request({request_id, label});  // for the watchdog
   auto res = co_await handle_request(req, found, request_id, server);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
-  server.metrics.record(route_label(found), res.result_int(), took.count());
+  server.metrics.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
   const bool keep_open =

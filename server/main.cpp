@@ -12,6 +12,7 @@
 #include "platform.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
+#include "todo_backend.hpp"
 #include "warm_heap.hpp"
 #include "worker_processes.hpp"
 
@@ -177,6 +178,13 @@ int main(int argc, char* argv[]) {
       .loops = loops,
       .feed = feed,
       .metrics = metrics};
+  todo_backend todo{{.db = options.db,
+                     .max_sleep = options.max_sleep,
+                     .max_pool_queue = options.http.max_pool_queue},
+                    pool,
+                    &feed,
+                    server.event_loop};
+  server.todo = &todo;
   // Read by the dashboard's thread for its status; the number is taken before any thread starts.
   const int listening_socket = acceptor->native_handle();
   const std::string teacher_token = options.classroom ? new_fire_token() : std::string();
@@ -220,6 +228,7 @@ int main(int argc, char* argv[]) {
         "WARN listening on every network interface: anyone who can reach this machine can send "
         "requests (use --host 127.0.0.1 to keep it to this machine)");
   }
+  todo.check_database();  // before the loop runs: it may block, for --db-timeout at most
   // Each loop thread faults its heap in (warm_heap.hpp) before the server says it listens, so
   // the first requests, a class's first run, find it as warm as the later ones.
   const auto warm_heap =  // the connections a loop thread may hold at once, 64 MiB at most
@@ -232,6 +241,7 @@ int main(int argc, char* argv[]) {
     loops_warm.count_down();
   });
   loops_warm.wait();
+  loops.start();  // before the first request: the watchdog must see the first block too
   if (options.worker) {
     tell_parent_listening(*options.worker);  // the parent prints the address once for all
   } else {
@@ -255,7 +265,6 @@ int main(int argc, char* argv[]) {
   if (live) live->start();
   dashboard_thread.start();
   pool.start();
-  loops.start();
   control.run();
 
   dashboard_thread.stop_and_join();

@@ -28,6 +28,11 @@ The other pitfalls, and the fix:
                            on the worker pool, so the loop stays free
   GET /async-forgot-await  calls the nested coroutine but never co_awaits it: no I/O happens
   GET /async-cpu?work=S    S seconds of real computation inside a coroutine: blocks the loop
+The database lesson: the book's ToDo API on MariaDB (--db), three ways:
+  /sync/tasks           blocking database calls on a worker pool thread
+  /async/tasks          a coroutine that awaits the database; the loop stays free
+  /async-wrong/tasks    a coroutine that makes blocking database calls: the loop stands still
+  GET and POST /P/tasks, PUT and DELETE /P/tasks/{id} and /P/tasks/{id}/done, ?sleep=SECONDS
 And to watch it:
   GET /                 redirects to the live dashboard, served on its own port
                         (--dashboard-port) by its own thread: a lane per thread, requests
@@ -55,6 +60,7 @@ struct raw_flags {
   bool test_routes = false, classroom = false;
   long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
+  raw_db_flags db;
 };
 
 std::string seconds_text(std::chrono::milliseconds ms) {
@@ -112,6 +118,7 @@ po::options_description describe(raw_flags& raw) {
     ("help,h", "show this help and exit")
     ("version", "show the version and exit");
   // clang-format on
+  add_db_flags(flags, raw.db);
   return flags;
 }
 
@@ -229,6 +236,7 @@ parsed_server_options validate(const raw_flags& raw) {
   }
   o.sleep = *sleep;
   o.test_routes = raw.test_routes;
+  if (const auto problem = read_db_flags(raw.db, o.db)) return bad_flag(*problem);
   o.log_level = spdlog::level::from_str(raw.log_level);
   if (o.log_level == spdlog::level::off && raw.log_level != "off") {
     return bad_flag(fmt::format(

@@ -1,6 +1,7 @@
 #pragma once
 // The server's flags and their validation; docs/reference.md lists them for users.
 
+#include "db_options.hpp"
 #include "http_limits.hpp"
 #include "logging.hpp"
 
@@ -42,6 +43,7 @@ struct server_options {
   std::string dashboard_host;  // where the dashboard listens; empty: --host
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_queue_lines = default_log_queue_lines;
+  db_options db;  // the database lesson's ToDo routes
 };
 
 // Either options to run with, or text to print and the exit code to leave with

@@ -17,6 +17,8 @@
 
 namespace asyncscope {
 
+class todo_backend;
+
 // Decided at start, from the flags; never changed after (see docs/reference.md for each flag).
 struct server_config {
   sleep_limits limits;
@@ -46,6 +48,7 @@ struct server_state {
   loop_watch& loops;
   request_feed& feed;
   request_metrics& metrics;
+  todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp)
   server_counters counters{};
 };
 

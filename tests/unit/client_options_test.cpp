@@ -33,6 +33,15 @@ TEST(ClientOptions, LessonEndpointNamesMapToTheirPaths) {
   EXPECT_EQ(parse({"--endpoint", "async-wrong"}).options.endpoint, "/async-wrong");
 }
 
+TEST(ClientOptions, TheDatabaseLessonsToDoListsAreNamedWithoutTheirSlashAndKeepTheirQuery) {
+  EXPECT_EQ(parse({"-e", "sync/tasks"}).options.endpoint, "/sync/tasks");
+  EXPECT_EQ(parse({"-e", "async/tasks?sleep=1"}).options.endpoint, "/async/tasks?sleep=1");
+  EXPECT_EQ(parse({"-e", "async-wrong/tasks?sleep=0.2"}).options.target(),
+            "/async-wrong/tasks?sleep=0.2");
+  EXPECT_EQ(parse({"-e", "async/tasks", "--sleep", "1"}).options.target(), "/async/tasks?sleep=1");
+  EXPECT_NE(rejection({"-e", "async/taskss"}).find("async/tasks"), std::string::npos);
+}
+
 TEST(ClientOptions, PathsStartingWithASlashAreUsedAsIs) {
   EXPECT_EQ(parse({"-e", "/healthz"}).options.endpoint, "/healthz");
 }
@@ -216,5 +225,30 @@ TEST(ClientOptions, HelpTeachesEveryFlagWithExamples) {
   EXPECT_NE(help.find("asyncscope-client -e async-endpoint -c 50"), std::string::npos);
   EXPECT_NE(help.find("asyncscope-client -e async-wrong -c 5 -q --timeline"), std::string::npos);
   EXPECT_NE(help.find("asyncscope-client -e sync-endpoint -c 50 --export sync.csv"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, DurationTurnsCountIntoConnectionsKeptBusy) {
+  const auto parsed = parse({"-e", "async/tasks", "-c", "10", "--duration", "3"});
+  ASSERT_EQ(parsed.what, action::run) << parsed.error;
+  EXPECT_EQ(parsed.options.duration_seconds, 3.0);
+  EXPECT_EQ(parsed.options.concurrency, 10);
+  EXPECT_FALSE(parse({"-e", "async/tasks"}).options.duration_seconds);
+  EXPECT_NE(rejection({"-e", "async/tasks", "--duration", "0"}).find("--duration"),
+            std::string::npos);
+  EXPECT_NE(rejection({"-e", "async/tasks", "--duration", "3601"}).find("--duration"),
+            std::string::npos);
+  EXPECT_NE(rejection({"-e", "async/tasks", "--duration", "1", "--timeline"}).find("--timeline"),
+            std::string::npos);
+  EXPECT_NE(rejection({"-e", "async/tasks", "--duration", "1", "--export", "a.svg"}).find(".svg"),
+            std::string::npos);
+}
+
+TEST(ClientOptions, TodoMixNeedsADurationAndAToDoList) {
+  const auto parsed = parse({"-e", "async/tasks?sleep=0", "-c", "4", "--duration", "1", "--todo-mix"});
+  ASSERT_EQ(parsed.what, action::run) << parsed.error;
+  EXPECT_TRUE(parsed.options.todo_mix);
+  EXPECT_NE(rejection({"-e", "async/tasks", "--todo-mix"}).find("--duration"), std::string::npos);
+  EXPECT_NE(rejection({"-e", "async-endpoint", "--duration", "1", "--todo-mix"}).find("ToDo"),
             std::string::npos);
 }
