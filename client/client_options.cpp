@@ -51,6 +51,9 @@ po::options_description client_flags() {
     ("export", po::value<std::string>()->value_name("FILE"),
      "write every request's record to FILE as CSV (.csv) or JSON Lines (.jsonl, .ndjson), or "
      "the timeline as a picture (.svg)")
+    ("trace-out", po::value<std::string>()->value_name("FILE"),
+     "after the run, fetch the server's flight recorder for the run's seconds (GET /trace) and "
+     "write it to FILE: Chrome trace-event JSON, for ui.perfetto.dev or chrome://tracing")
     ("help", "show this help")
     ("version", "show the version");
   // clang-format on
@@ -121,6 +124,7 @@ client_options options_from(const po::variables_map& vm, std::string path) {
   options.json = vm["json"].as<bool>();
   options.timeline = vm["timeline"].as<bool>();
   if (vm.count("export")) options.export_path = vm["export"].as<std::string>();
+  if (vm.count("trace-out")) options.trace_out = vm["trace-out"].as<std::string>();
   return options;
 }
 
@@ -208,7 +212,10 @@ std::string client_help_text() {
          "      one before it ended\n"
          "  asyncscope-client -e sync-endpoint -c 50 --export sync.csv\n"
          "      one row per request (client send and receive times, server start and finish,\n"
-         "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n\n"
+         "      pid, thread, status) for a spreadsheet; .jsonl for jq, .svg for a picture\n"
+         "  asyncscope-client -e async-wrong -c 5 -q --trace-out run.json\n"
+         "      then open run.json in ui.perfetto.dev: a track per server thread, a slice per\n"
+         "      handler run, arrows joining each request's runs\n\n"
          "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
          "on a terminal without NO_COLOR; it draws at most 6 rows of bars, so that a run fits in\n"
          "24 lines. --export creates or replaces FILE before the first request is sent, so a path\n"

@@ -20,6 +20,7 @@ struct client_options {
   bool json = false;                   // only the summary, as one JSON object
   bool timeline = false;               // draw each request on its server thread after the summary
   std::optional<std::string> export_path{};  // write every request's record (or the picture) here
+  std::optional<std::string> trace_out{};    // write the server's trace of the run here
 
   // The request target: the path plus "?sleep=..." when asked for.
   std::string target() const;

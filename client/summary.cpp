@@ -75,6 +75,68 @@ void add_server_view(summary& s, const std::vector<request_record>& records) {
   s.max_overlap = max_overlap(intervals);
 }
 
+// The p50 and p99 of each part of the answers' timing, when some answer has one.
+std::optional<timing_summary> timing_of(const std::vector<request_record>& records) {
+  std::vector<double> queued, busy, waiting, resumes;
+  for (const auto& record : records) {
+    if (!is_ok(record) || !record.result || !record.result->timing) continue;
+    const auto& t = *record.result->timing;
+    queued.push_back(t.queued);
+    busy.push_back(t.busy);
+    waiting.push_back(t.waiting);
+    resumes.push_back(t.resumes);
+  }
+  if (queued.empty()) return std::nullopt;
+  const auto spread_of = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return spread{percentile(values, 50), percentile(values, 99)};
+  };
+  return timing_summary{.requests = queued.size(),
+                        .queued = spread_of(queued),
+                        .busy = spread_of(busy),
+                        .waiting = spread_of(waiting),
+                        .resumes = spread_of(resumes)};
+}
+
+json::value spread_json(const spread& s, bool seconds) {
+  if (!seconds) return {{"p50", s.p50}, {"p99", s.p99}};
+  return {{"p50", round_to_microseconds(s.p50)}, {"p99", round_to_microseconds(s.p99)}};
+}
+
+json::value timing_json(const std::optional<timing_summary>& t) {
+  if (!t) return nullptr;
+  return {{"requests", t->requests},
+          {"queued", spread_json(t->queued, true)},
+          {"busy", spread_json(t->busy, true)},
+          {"waiting", spread_json(t->waiting, true)},
+          {"resumes", spread_json(t->resumes, false)}};
+}
+
+json::array holders_json(const std::vector<holder>& holders) {
+  json::array out;
+  for (const auto& h : holders) {
+    out.push_back({{"request_id", h.request_id},
+                   {"endpoint", h.endpoint},
+                   {"seconds", round_to_microseconds(h.seconds)},
+                   {"requests", h.requests},
+                   {"location", h.location}});
+  }
+  return out;
+}
+
+// "p50 0.400 s, p99 0.800 s"
+std::string spread_text(const spread& s) {
+  return fmt::format("p50 {:.3f} s, p99 {:.3f} s", s.p50, s.p99);
+}
+
+// "#1 /async-wrong: 0.80 s of others' waiting (4 requests) in async_wrong (...)"
+std::string holder_text(const holder& h) {
+  auto text = fmt::format("#{} {}: {:.2f} s of others' waiting ({})", h.request_id, h.endpoint,
+                          h.seconds, requests_text(h.requests));
+  if (!h.location.empty()) text += " in " + h.location;
+  return text;
+}
+
 // null when nothing succeeded, so scripts see "no latency" rather than zeros.
 json::value latency_json(const std::optional<latency_summary>& latency) {
   if (!latency) return nullptr;
@@ -204,6 +266,27 @@ std::size_t max_overlap(const std::vector<interval>& intervals) {
   return most;
 }
 
+std::vector<holder> worst_holders(const std::vector<request_record>& records, std::size_t most) {
+  std::map<std::uint64_t, holder> by_request;
+  for (const auto& record : records) {
+    if (!record.result) continue;
+    for (const auto& cause : record.result->waited_behind) {
+      auto& h = by_request[cause.request_id];
+      h.request_id = cause.request_id;
+      h.endpoint = cause.endpoint;
+      h.seconds += cause.seconds;
+      ++h.requests;
+      if (h.location.empty()) h.location = cause.location;
+    }
+  }
+  std::vector<holder> ranked;
+  for (auto& [id, h] : by_request) ranked.push_back(std::move(h));
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  if (ranked.size() > most) ranked.resize(most);
+  return ranked;
+}
+
 std::string verdict(const summary& s) {
   auto sentence = verdict_on_the_answers(s);
   if (s.ok > 0 && s.failed > 0) sentence += fmt::format(" ({} failed)", s.failed);
@@ -236,6 +319,8 @@ summary summarize(const client_options& options, const std::vector<request_recor
   if (!latencies.empty()) s.latency = latency_of(std::move(latencies));
 
   add_server_view(s, records);
+  s.timing = timing_of(records);
+  s.held_up_by = worst_holders(records, 3);
   if (!s.ideal_time) s.ideal_time = options.sleep_seconds();
   if (s.ideal_time) s.serial_time = static_cast<double>(s.count) * *s.ideal_time;
   s.verdict = verdict(s);
@@ -258,7 +343,9 @@ std::string summary_json(const summary& s) {
                          {"serial_time", optional_seconds_json(s.serial_time)},
                          {"verdict", s.verdict},
                          {"failures", counts_json(s.failures)},
-                         {"concurrency", s.concurrency}};
+                         {"concurrency", s.concurrency},
+                         {"timing", timing_json(s.timing)},
+                         {"held_up_by", holders_json(s.held_up_by)}};
   return to_json_text(out);
 }
 
@@ -283,6 +370,17 @@ std::string summary_text(const summary& s, int width) {
     line("server:",
          fmt::format("{}; {}", pids_text(s.server_pids), threads_text(s.server_threads)));
     line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
+  }
+  if (s.timing) {
+    const auto& t = *s.timing;
+    line("timing:", fmt::format("queued {}; busy {}; waiting {}; resumes p50 {:g}, p99 {:g}",
+                                spread_text(t.queued), spread_text(t.busy), spread_text(t.waiting),
+                                t.resumes.p50, t.resumes.p99));
+  }
+  if (!s.held_up_by.empty()) {
+    std::vector<std::string> holders;
+    for (const auto& h : s.held_up_by) holders.push_back(holder_text(h));
+    line("held up by:", fmt::format("{}", fmt::join(holders, "; ")));
   }
   line("verdict:", s.verdict);
   out += fmt::format("TOTAL TIME: {:.3f}\n", s.total_time);

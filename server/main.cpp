@@ -17,7 +17,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -33,10 +32,11 @@ using namespace asyncscope;
 
 namespace {
 
-// Binds the listening socket; its own strand keeps accepting and shutdown from overlapping.
-tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
+// Binds the listening socket, on the acceptor thread: accepting goes on while the loop is
+// blocked, and that one thread keeps accepting and shutdown from overlapping.
+tcp::acceptor open_acceptor(asio::io_context& acceptor_thread, const server_options& options) {
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
-  tcp::acceptor acceptor{asio::make_strand(loop), where.protocol()};
+  tcp::acceptor acceptor{acceptor_thread, where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
@@ -95,10 +95,16 @@ int main(int argc, char* argv[]) {
   // Declared before the threads that use them, so they outlive those threads.
   request_feed feed;
   request_metrics metrics;
-  loop_watch loops{
-      std::chrono::milliseconds(options.block_warn_ms), [&feed](const std::string& text) {
-        feed.add({.what = feed_event::kind::warning, .at = unix_seconds_now(), .text = text});
-      }};
+  flight_recorder recorder{std::chrono::seconds(options.record_seconds)};
+  requests_in_flight requests;
+  loop_watch loops{std::chrono::milliseconds(options.block_warn_ms),
+                   [&feed](const std::string& text) {
+                     feed.add({.what = feed_event::kind::warning,
+                               .at = unix_seconds_now(),
+                               .text = text});
+                   },
+                   options.timing ? &recorder : nullptr};
+  named_threads acceptor_thread{"acceptor", 1};
   named_threads event_loop{"loop", options.loop_threads};
   worker_pool pool{options.pool_threads};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
@@ -108,7 +114,7 @@ int main(int argc, char* argv[]) {
 
   std::optional<tcp::acceptor> acceptor;
   try {
-    acceptor.emplace(open_acceptor(event_loop.context(), options));
+    acceptor.emplace(open_acceptor(acceptor_thread.context(), options));
   } catch (const boost::system::system_error& e) {
     fmt::print(stderr, "asyncscope-server: cannot listen on {}:{}: {}\n", options.host,
                options.port, e.code().message());
@@ -120,12 +126,15 @@ int main(int argc, char* argv[]) {
                                  .loop_threads = options.loop_threads,
                                  .loopback_only = bound.address().is_loopback(),
                                  .dashboard_port = 0,
-                                 .test_routes = options.test_routes},
+                                 .test_routes = options.test_routes,
+                                 .timing = options.timing},
                       .event_loop = event_loop.context().get_executor(),
                       .pool = pool,
                       .loops = loops,
                       .feed = feed,
-                      .metrics = metrics};
+                      .metrics = metrics,
+                      .requests = requests,
+                      .recorder = recorder};
   dashboard live{server};
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
@@ -154,12 +163,19 @@ int main(int argc, char* argv[]) {
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
                  log_escaped("shutdown"));
   live.start(bound);
-  event_loop.start([&loops](const std::string& name) { loops.watch_this_thread(name); });
-  pool.start();
+  event_loop.start([&](const std::string& name) {
+    loops.watch_this_thread(name);
+    if (options.timing) recorder.record_this_thread(name, true);
+  });
+  pool.start([&](const std::string& name) {
+    if (options.timing) recorder.record_this_thread(name, false);
+  });
+  acceptor_thread.start();
   loops.start();
   control.run();
 
   live.stop_and_join();
+  acceptor_thread.stop_and_join();
   event_loop.stop_and_join();
   pool.stop_and_join();
   return 0;

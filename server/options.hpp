@@ -22,6 +22,8 @@ struct server_options {
   int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
   std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
   bool test_routes = false;                          // hidden: routes only the tests use
+  bool timing = true;       // each request's time split, GET /requests, the flight recorder
+  int record_seconds = 60;  // what the flight recorder keeps for GET /trace
   http_limits http;
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_queue_lines = default_log_queue_lines;
