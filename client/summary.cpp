@@ -22,6 +22,9 @@ namespace {
 
 // More threads than this are shown as "40 threads: pool-00 × 2, pool-01 × 1, ...".
 constexpr std::size_t threads_listed_in_full = 4;
+// Others' waiting, summed, below which a holder is not named: a millisecond here and there is
+// the loop taking turns between requests, not something that held them up.
+constexpr double least_held_up = 0.01;
 
 // Success as the exit code counts it: an answer came, and its status is 2xx.
 bool is_ok(const request_record& record) {
@@ -124,9 +127,12 @@ json::array holders_json(const std::vector<holder>& holders) {
   return out;
 }
 
-// "p50 0.400 s, p99 0.800 s"
+// A p50 and a p99 in one unit, three digits: "0.215/1.02 ms", "24.5/49.0 s".
 std::string spread_text(const spread& s) {
-  return fmt::format("p50 {:.3f} s, p99 {:.3f} s", s.p50, s.p99);
+  if (std::max(s.p50, s.p99) < 1) {
+    return fmt::format("{:.3g}/{:.3g} ms", s.p50 * 1000, s.p99 * 1000);
+  }
+  return fmt::format("{:.3g}/{:.3g} s", s.p50, s.p99);
 }
 
 // "#1 /async-wrong: 0.80 s of others' waiting (4 requests) in async_wrong (...)"
@@ -280,7 +286,9 @@ std::vector<holder> worst_holders(const std::vector<request_record>& records, st
     }
   }
   std::vector<holder> ranked;
-  for (auto& [id, h] : by_request) ranked.push_back(std::move(h));
+  for (auto& [id, h] : by_request) {
+    if (h.seconds >= least_held_up) ranked.push_back(std::move(h));
+  }
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
   if (ranked.size() > most) ranked.resize(most);
@@ -373,9 +381,8 @@ std::string summary_text(const summary& s, int width) {
   }
   if (s.timing) {
     const auto& t = *s.timing;
-    line("timing:", fmt::format("queued {}; busy {}; waiting {}; resumes p50 {:g}, p99 {:g}",
-                                spread_text(t.queued), spread_text(t.busy), spread_text(t.waiting),
-                                t.resumes.p50, t.resumes.p99));
+    line("timing:", fmt::format("queued {}, busy {}, waiting {} (p50/p99)", spread_text(t.queued),
+                                spread_text(t.busy), spread_text(t.waiting)));
   }
   if (!s.held_up_by.empty()) {
     std::vector<std::string> holders;

@@ -50,6 +50,7 @@ struct thread_clock {
   run_log* long_log = nullptr;  // where its runs of long_run_ns or more are written too
   int depth = 0;  // handlers run inside handlers (dispatch); only the outermost counts
   std::int64_t run_started_ns = 0;
+  bool run_open = false;  // a run of the current request is being timed
 };
 
 // A run this long holds its thread long enough to name it as the one others waited behind.
@@ -77,7 +78,8 @@ inline void count_runs_on_this_thread(const char* name, run_log* log, run_log* l
 // The request's run on this thread ends at `now`.
 inline void end_run(std::int64_t now) {
   auto* timing = current_request.timing.get();
-  if (timing == nullptr) return;
+  if (timing == nullptr || !this_thread.run_open) return;
+  this_thread.run_open = false;
   const auto ran = now - this_thread.run_started_ns;
   timing->run_ends(ran);
   const handler_run run{this_thread.run_started_ns, now, timing->id, timing->endpoint};
@@ -88,6 +90,7 @@ inline void end_run(std::int64_t now) {
 // The current request's run on this thread starts at `now`; it was ready since `ready_ns`.
 inline void start_run(std::int64_t now, std::int64_t ready_ns) {
   this_thread.run_started_ns = now;
+  this_thread.run_open = true;
   if (auto* timing = current_request.timing.get()) {
     timing->run_starts(now, this_thread.name, ready_ns);
   }
@@ -116,8 +119,14 @@ inline void set_current_request(request_tag tag) {
 // How long the current request's run on this thread has lasted so far: for a request that
 // reads its own clock before its run ends.
 inline std::int64_t current_run_ns(std::int64_t now) {
-  return this_thread.depth > 0 && this_thread.name != nullptr ? now - this_thread.run_started_ns
-                                                              : 0;
+  return this_thread.run_open && current_request.timing ? now - this_thread.run_started_ns : 0;
+}
+
+// Ends the current request's run on this thread here, though the handler goes on: for code that
+// hands the request back to another thread, which may read its clock before this handler
+// returns. What this handler does afterwards is not counted.
+inline void end_run_here() {
+  if (this_thread.depth > 0 && this_thread.name != nullptr) end_run(steady_now_ns());
 }
 
 // The base of every Asio operation: it is created on the thread, and in the request, that

@@ -7,15 +7,24 @@
 namespace asyncscope {
 
 void flight_recorder::record_this_thread(const std::string& name, bool loop_thread) {
-  const std::lock_guard lock{mutex_};
-  auto& thread = threads_.emplace_back();
-  thread.name = name;
-  thread.loop_thread = loop_thread;
-  const char* label = thread.name.c_str();
-  thread.runs = std::make_unique<loop_tracking::run_log>(
+  recorded_thread* thread = nullptr;
+  {
+    const std::lock_guard lock{mutex_};
+    thread = &threads_.emplace_back();
+    thread->name = name;
+    thread->loop_thread = loop_thread;
+  }
+  // The rings are allocated here, on their own thread, without the lock: forty pool threads
+  // start at once.
+  const char* label = thread->name.c_str();
+  auto runs = std::make_unique<loop_tracking::run_log>(
       label, loop_thread ? loop_thread_runs : pool_thread_runs);
-  thread.long_runs = std::make_unique<loop_tracking::run_log>(label, long_runs_per_thread);
-  loop_tracking::count_runs_on_this_thread(label, thread.runs.get(), thread.long_runs.get());
+  auto long_runs = std::make_unique<loop_tracking::run_log>(
+      label, loop_thread ? long_runs_per_loop_thread : long_runs_per_pool_thread);
+  loop_tracking::count_runs_on_this_thread(label, runs.get(), long_runs.get());
+  const std::lock_guard lock{mutex_};
+  thread->runs = std::move(runs);
+  thread->long_runs = std::move(long_runs);
 }
 
 void flight_recorder::request_done(const loop_tracking::request_timing& request,
@@ -50,8 +59,9 @@ std::vector<handler_run> flight_recorder::long_runs(const char* thread, std::int
     for (const auto& t : threads_) {
       if (t.name.c_str() == thread) log = t.long_runs.get();
     }
+    if (log == nullptr) return {};
   }
-  return log ? log->runs_between(from_ns, to_ns) : std::vector<handler_run>{};
+  return log->runs_between(from_ns, to_ns);
 }
 
 std::string flight_recorder::blocking_site_of(std::uint64_t id) const {
@@ -69,6 +79,7 @@ recording flight_recorder::recorded(double seconds) const {
   {
     const std::lock_guard lock{mutex_};
     for (const auto& t : threads_) {
+      if (!t.runs) continue;  // its thread is still starting
       r.threads.push_back({.thread = t.name, .loop_thread = t.loop_thread});
       logs.emplace_back(t.name, t.runs.get());
     }

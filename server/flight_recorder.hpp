@@ -6,8 +6,9 @@
 // JSON (trace_json.hpp); waited_behind.hpp reads the long runs to name who held a thread.
 //
 // Its bounds, whichever comes first: --record-seconds (default 60), and per loop thread 131,072
-// runs (4 MiB), per pool thread 2,048 runs (64 KiB), plus 4,096 runs of 1 ms or more per thread
-// (128 KiB); 65,536 finished requests (2.5 MiB); 1,024 warnings. A run takes 32 bytes.
+// runs (4 MiB) plus 4,096 runs of 1 ms or more (128 KiB), per pool thread 2,048 runs (64 KiB)
+// plus 512 of 1 ms or more (16 KiB); 65,536 finished requests (2.5 MiB); 1,024 warnings. A run
+// takes 32 bytes. A ring hands out all but the slot it will write next.
 
 #include "request_timing.hpp"
 #include "run_log.hpp"
@@ -62,7 +63,8 @@ class flight_recorder {
  public:
   static constexpr std::size_t loop_thread_runs = 1 << 17;
   static constexpr std::size_t pool_thread_runs = 1 << 11;
-  static constexpr std::size_t long_runs_per_thread = 1 << 12;
+  static constexpr std::size_t long_runs_per_loop_thread = 1 << 12;
+  static constexpr std::size_t long_runs_per_pool_thread = 1 << 9;
   static constexpr std::size_t most_requests = 1 << 16;
   static constexpr std::size_t most_warnings = 1024;
   static constexpr std::size_t most_blocking_sites = 4096;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 
 namespace asyncscope {
@@ -75,8 +77,11 @@ void loop_watch::watch_this_thread(const std::string& name) {
 
 void loop_watch::start() {
   watchdog_ = std::thread([this] { watchdog(); });
-  symbols_ = std::thread([] {  // so that the first warning need not wait for them
+  // The debug information is read ahead, so that the first warning need not wait for it; at
+  // the lowest priority, so that a server just started answers its first requests first.
+  symbols_ = std::thread([] {
     name_this_thread("symbols");
+    setpriority(PRIO_PROCESS, static_cast<id_t>(this_thread_os_id()), 19);
     load_debug_information();
   });
 }

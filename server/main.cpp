@@ -167,10 +167,10 @@ int main(int argc, char* argv[]) {
     loops.watch_this_thread(name);
     if (options.timing) recorder.record_this_thread(name, true);
   });
+  acceptor_thread.start();
   pool.start([&](const std::string& name) {
     if (options.timing) recorder.record_this_thread(name, false);
   });
-  acceptor_thread.start();
   loops.start();
   control.run();
 

@@ -3,6 +3,7 @@
 // `await run_in_threadpool(f)`: f runs on a pool thread while the awaiting coroutine is
 // suspended, so the event loop serves others meanwhile.
 
+#include "loop_tracking.hpp"
 #include "named_threads.hpp"
 
 #include <boost/asio/async_result.hpp>
@@ -49,6 +50,7 @@ class worker_pool {
             } catch (...) {
               error = std::current_exception();
             }
+            loop_tracking::end_run_here();  // its time here is counted before the caller resumes
             const auto caller = boost::asio::get_associated_executor(resume);
             boost::asio::dispatch(caller, [resume = std::move(resume), error,
                                            result = std::move(result)]() mutable {

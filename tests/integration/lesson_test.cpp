@@ -138,8 +138,8 @@ TEST(Lesson, FiftyAsyncRequestsInterleaveInTheLogAndNoLineIsDropped) {
   EXPECT_EQ(log_lines_dropped(server), 0u);
   ASSERT_EQ(server.stop(SIGTERM), 0);  // and the log is complete
   const auto log = server.output();
-  // Twelve lines per request, each on the loop thread.
-  EXPECT_EQ(count_of(log, "(loop-0) | /async-endpoint #"), 50u * 12) << log;
+  // Thirteen lines per request, each on the loop thread: the last one its timing.
+  EXPECT_EQ(count_of(log, "(loop-0) | /async-endpoint #"), 50u * 13) << log;
   for (const auto* step : {"just called", "I'm just in depth 1", "Came back to depth 2",
                            "depth 1 DONE", "starting the I/O now", "done: sleep 0.2 s"}) {
     EXPECT_EQ(count_of(log, step), 50u) << step << "\nin:\n" << log;
@@ -209,8 +209,8 @@ TEST(Lesson, FortyOneSyncRequestsStillRunOnThePoolWithTwoLoopThreads) {
 TEST(Lesson, ASuccessfulResponseIsJsonWithExactlyTheContractKeys) {
   server_process server;
   const std::set<std::string> contract_keys{
-      "message",     "endpoint", "request_id", "pid",         "thread_id",
-      "thread_name", "sleep",    "started_at", "finished_at", "duration"};
+      "message",     "endpoint",   "request_id",  "pid",      "thread_id",     "thread_name",
+      "sleep",       "started_at", "finished_at", "duration", "timing",        "waited_behind"};
   const std::regex content_type_json{"\r\nContent-Type: application/json(\r\n|$)"};
   for (const std::string endpoint : {"/sync-endpoint", "/async-endpoint", "/async-wrong"}) {
     const auto answer = parse_http_answer(
