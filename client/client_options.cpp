@@ -198,7 +198,8 @@ std::string client_help_text() {
          "connection), waits for every answer, and prints each response like the lesson's\n"
          "Python client did. Then it sums up what the server's answers reveal: which process\n"
          "and threads ran the requests, how many overlapped at one instant, and whether they\n"
-         "ran concurrently, one after another, or in waves. The last line is the total time.\n\n"
+         "ran concurrently, one after another, or in waves, ending with the total time.\n"
+         "With --timeline it draws each request on a timeline instead of printing it.\n\n"
       << client_flags()
       << "\nExamples:\n"
          "  asyncscope-client -e async-endpoint -c 50\n"

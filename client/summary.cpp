@@ -69,12 +69,11 @@ void add_server_view(summary& s, const std::vector<request_record>& records) {
     if (!is_ok(record) || !record.result) continue;
     const auto& result = *record.result;
     ++s.server_threads[thread_label(result)];
-    s.server_pids.push_back(result.pid);
+    ++s.answers_per_pid[result.pid];
     intervals.push_back({result.started_at, result.finished_at});
     s.ideal_time = std::max(s.ideal_time.value_or(0), result.sleep);
   }
-  std::sort(s.server_pids.begin(), s.server_pids.end());
-  s.server_pids.erase(std::unique(s.server_pids.begin(), s.server_pids.end()), s.server_pids.end());
+  for (const auto& [pid, answers] : s.answers_per_pid) s.server_pids.push_back(pid);
   s.max_overlap = max_overlap(intervals);
 }
 
@@ -186,9 +185,17 @@ std::string threads_text(const std::map<std::string, std::size_t>& threads) {
   return fmt::format("{} threads: {}", threads.size(), counts_text(threads, limit));
 }
 
-// "pid 4242", or "pids 4242, 4250" if answers came from several processes.
-std::string pids_text(const std::vector<std::int64_t>& pids) {
-  return fmt::format("{} {}", pids.size() == 1 ? "pid" : "pids", fmt::join(pids, ", "));
+// "pid 4242", or "pids 4242 × 25, 4250 × 25" if answers came from several processes
+// (--workers): how the kernel spread the connections over them.
+std::string pids_text(const std::map<std::int64_t, std::size_t>& answers_per_pid) {
+  if (answers_per_pid.size() == 1) return fmt::format("pid {}", answers_per_pid.begin()->first);
+  std::string out = "pids ";
+  const char* separator = "";
+  for (const auto& [pid, n] : answers_per_pid) {
+    out += fmt::format("{}{} × {}", separator, pid, n);
+    separator = ", ";
+  }
+  return out;
 }
 
 // The verdict for the requests that were answered, judged on the time until the last of
@@ -337,6 +344,8 @@ summary summarize(const client_options& options, const std::vector<request_recor
 
 std::string summary_json(const summary& s) {
   json::array pids(s.server_pids.begin(), s.server_pids.end());
+  json::object answers_per_pid;
+  for (const auto& [pid, n] : s.answers_per_pid) answers_per_pid[std::to_string(pid)] = n;
   const json::object out{{"endpoint", s.endpoint},
                          {"count", s.count},
                          {"ok", s.ok},
@@ -346,6 +355,7 @@ std::string summary_json(const summary& s) {
                          {"statuses", counts_json(s.statuses)},
                          {"server_threads", counts_json(s.server_threads)},
                          {"server_pids", std::move(pids)},
+                         {"answers_per_pid", std::move(answers_per_pid)},
                          {"max_overlap", s.max_overlap},
                          {"ideal_time", optional_seconds_json(s.ideal_time)},
                          {"serial_time", optional_seconds_json(s.serial_time)},
@@ -376,7 +386,7 @@ std::string summary_text(const summary& s, int width) {
   }
   if (!s.server_threads.empty()) {
     line("server:",
-         fmt::format("{}; {}", pids_text(s.server_pids), threads_text(s.server_threads)));
+         fmt::format("{}; {}", pids_text(s.answers_per_pid), threads_text(s.server_threads)));
     line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
   }
   if (s.timing) {

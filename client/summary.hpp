@@ -66,6 +66,7 @@ struct summary {
   std::map<std::string, std::size_t> statuses{};        // "200" -> 50
   std::map<std::string, std::size_t> server_threads{};  // "loop-0" -> 50
   std::vector<std::int64_t> server_pids{};
+  std::map<std::int64_t, std::size_t> answers_per_pid{};  // 4242 -> 25: the spread over workers
   std::size_t max_overlap = 0;          // most server intervals overlapping at one instant
   std::optional<double> ideal_time{};   // one sleep: every request at once
   std::optional<double> serial_time{};  // count sleeps: one after another

@@ -122,14 +122,18 @@ int number_font(const layout& l) {
 // two bars one after another (a blocked loop's): every bar if the numbers fit, else every 2nd,
 // 5th or 10th, so that fifty bars end to end can be counted from the back of the room.
 std::string order_numbers_svg(const lane& bars, const layout& l, double lane_top) {
-  const int font = number_font(l);
-  if (bars.size() <= 2 || font < smallest_font) return "";
+  if (bars.size() <= 2 || number_font(l) < smallest_font) return "";
   double widths = 0;
   for (const auto& bar : bars) widths += l.x_at(bar.finished_at) - l.x_at(bar.started_at);
   const double bar_width = widths / static_cast<double>(bars.size());
-  const double number_width = 0.6 * font * static_cast<double>(std::to_string(bars.size()).size());
+  // A bold digit is about 0.65 em wide: the largest type whose widest number fits in a bar,
+  // but never under the smallest type a room can read.
+  const auto digits = static_cast<double>(std::to_string(bars.size()).size());
+  const int font = std::clamp(static_cast<int>((bar_width - 4) / (0.65 * digits)), smallest_font,
+                              number_font(l));
+  const double number_width = 0.65 * font * digits;
   std::size_t every = 1;
-  while (static_cast<double>(every) * bar_width < number_width + 6 && every < bars.size()) {
+  while (static_cast<double>(every) * bar_width < number_width + 4 && every < bars.size()) {
     every = std::to_string(every).front() == '2' ? every / 2 * 5 : every * 2;  // 1, 2, 5, 10...
   }
   std::string out;

@@ -2,9 +2,12 @@
 
 #include "seconds.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <iterator>
 #include <string_view>
 
 namespace asyncscope {
@@ -40,30 +43,96 @@ std::size_t utf8_sequence_length(std::string_view text) {
   return length;
 }
 
+// A string as JSON, escaped as Boost.JSON escapes it ("\"", "\\", "\n", "\u001f"; other bytes
+// as they are), written straight into `out`: an answer has ten of these, and copying each one
+// first (checked, then serialized) cost the loop two allocations apiece.
+void append_escaped_byte(std::string& out, unsigned char c) {
+  static constexpr char hex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      if (c < 0x20) {
+        const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        out.append(escaped, sizeof escaped);
+      } else {
+        out += static_cast<char>(c);
+      }
+  }
+}
+
+// How many bytes at the start of `text` go out as they are: printable ASCII other than '"' and
+// '\\', and whole valid UTF-8 sequences.
+std::size_t plain_prefix(std::string_view text) {
+  std::size_t plain = 0;
+  while (plain < text.size()) {
+    const auto c = static_cast<unsigned char>(text[plain]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    const auto length = c < 0x80 ? 1 : utf8_sequence_length(text.substr(plain));
+    if (length == 0) break;
+    plain += length;
+  }
+  return plain;
+}
+
 // JSON text is UTF-8 (RFC 8259), but a string may hold any bytes a client sent, e.g. a request
 // target echoed in an error's detail. Each byte that is not part of valid UTF-8 becomes U+FFFD.
-std::string as_valid_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    const auto length = utf8_sequence_length(text);
-    if (length == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      text.remove_prefix(1);
-    } else {
-      out += text.substr(0, length);
-      text.remove_prefix(length);
-    }
-  }
-  return out;
-}
-
 void append_string(std::string& out, std::string_view text) {
-  out += boost::json::serialize(boost::json::string_view(as_valid_utf8(text)));
+  out += '"';
+  while (!text.empty()) {
+    const auto plain = plain_prefix(text);
+    out.append(text.data(), plain);
+    text.remove_prefix(plain);
+    if (text.empty()) break;
+    const auto c = static_cast<unsigned char>(text.front());
+    if (c >= 0x80) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    } else {
+      append_escaped_byte(out, c);
+    }
+    text.remove_prefix(1);
+  }
+  out += '"';
 }
 
+// An answer's ids (request, process, thread): written in place, where Boost.JSON's serializer
+// would set itself up and make a string for each.
+template <typename Integer>
+void append_integer(std::string& out, Integer n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);  // 24 always fit
+}
+
+// As decimal_text (seconds.hpp), formatted in place rather than into a string of its own.
 void append_number(std::string& out, double d) {
-  out += std::isfinite(d) ? decimal_text(d) : "null";  // JSON has no inf or nan
+  if (!std::isfinite(d)) {
+    out += "null";  // JSON has no inf or nan
+    return;
+  }
+  fmt::memory_buffer text;
+  fmt::format_to(std::back_inserter(text), "{}", d);
+  const std::string_view written{text.data(), text.size()};
+  out += written;
+  if (written.find_first_of(".eEn") == std::string_view::npos) out += ".0";
 }
 
 void append(std::string& out, const boost::json::value& v) {
@@ -98,8 +167,18 @@ void append(std::string& out, const boost::json::value& v) {
     case boost::json::kind::string:
       append_string(out, v.get_string());
       return;
-    default:
-      out += boost::json::serialize(v);
+    case boost::json::kind::int64:
+      append_integer(out, v.get_int64());
+      return;
+    case boost::json::kind::uint64:
+      append_integer(out, v.get_uint64());
+      return;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::null:
+      out += "null";
+      return;
   }
 }
 
@@ -107,6 +186,7 @@ void append(std::string& out, const boost::json::value& v) {
 
 std::string to_json_text(const boost::json::value& v) {
   std::string out;
+  out.reserve(256);  // a lesson answer's size: one allocation, not a few as it grows
   append(out, v);
   return out;
 }

@@ -1,14 +1,19 @@
 #pragma once
 // A thread's recent handler runs, for the flight recorder (GET /trace) and for working out whom
 // a request waited behind. Its thread writes each run as it ends, without a lock; any thread
-// may read a copy. A ring: once full, each new run takes the place of the oldest.
+// may read a copy. A ring: once full, each new run takes the place of the oldest. Its memory is
+// mapped straight from the system, whose fresh pages read as zero and take no memory until
+// written: a pool thread that runs a few handlers costs a page or two, not its whole ring.
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
+
+#include <sys/mman.h>
 
 namespace asyncscope::loop_tracking {
 
@@ -27,7 +32,9 @@ class run_log {
 
   // `capacity` is rounded up to a power of two; `thread` is the name of the thread that writes.
   run_log(const char* thread, std::size_t capacity)
-      : thread_(thread), capacity_(round_up(capacity)), slots_(new slot[capacity_]) {}
+      : thread_(thread),
+        capacity_(round_up(capacity)),
+        slots_(map_slots(capacity_), unmap_slots{capacity_}) {}
 
   const char* thread() const { return thread_; }
   std::size_t capacity() const { return capacity_; }
@@ -36,10 +43,10 @@ class run_log {
   void record(const handler_run& run) {
     const auto at = written_.load(std::memory_order_relaxed);
     auto& s = slots_[at & (capacity_ - 1)];
-    s.start_ns.store(run.start_ns, std::memory_order_relaxed);
-    s.end_ns.store(run.end_ns, std::memory_order_relaxed);
-    s.request_id.store(run.request_id, std::memory_order_relaxed);
-    s.endpoint.store(run.endpoint, std::memory_order_relaxed);
+    std::atomic_ref(s.start_ns).store(run.start_ns, std::memory_order_relaxed);
+    std::atomic_ref(s.end_ns).store(run.end_ns, std::memory_order_relaxed);
+    std::atomic_ref(s.request_id).store(run.request_id, std::memory_order_relaxed);
+    std::atomic_ref(s.endpoint).store(run.endpoint, std::memory_order_relaxed);
     written_.store(at + 1, std::memory_order_release);
   }
 
@@ -51,7 +58,7 @@ class run_log {
     auto first = end > capacity_ ? end - capacity_ : 0;
     for (auto last = end; first < last;) {
       const auto middle = first + (last - first) / 2;
-      if (slot_at(middle).end_ns.load(std::memory_order_relaxed) < from_ns) {
+      if (std::atomic_ref(slot_at(middle).end_ns).load(std::memory_order_relaxed) < from_ns) {
         first = middle + 1;
       } else {
         last = middle;
@@ -59,10 +66,11 @@ class run_log {
     }
     std::vector<handler_run> copied;
     for (auto i = first; i < end; ++i) {
-      const auto& s = slot_at(i);
-      const handler_run run{
-          s.start_ns.load(std::memory_order_relaxed), s.end_ns.load(std::memory_order_relaxed),
-          s.request_id.load(std::memory_order_relaxed), s.endpoint.load(std::memory_order_relaxed)};
+      auto& s = slot_at(i);
+      const handler_run run{std::atomic_ref(s.start_ns).load(std::memory_order_relaxed),
+                            std::atomic_ref(s.end_ns).load(std::memory_order_relaxed),
+                            std::atomic_ref(s.request_id).load(std::memory_order_relaxed),
+                            std::atomic_ref(s.endpoint).load(std::memory_order_relaxed)};
       if (run.start_ns > to_ns) break;
       copied.push_back(run);
     }
@@ -78,15 +86,27 @@ class run_log {
   }
 
  private:
+  // Plain fields, so that fresh zero pages are valid empty slots; written and read only through
+  // std::atomic_ref, as the writer and the readers are on different threads.
   struct slot {
-    std::atomic<std::int64_t> start_ns{0};
-    std::atomic<std::int64_t> end_ns{0};
-    std::atomic<std::uint64_t> request_id{0};
-    std::atomic<const char*> endpoint{nullptr};
+    std::int64_t start_ns;
+    std::int64_t end_ns;
+    std::uint64_t request_id;
+    const char* endpoint;
   };
   static_assert(sizeof(slot) == bytes_per_run);
+  struct unmap_slots {
+    std::size_t count;
+    void operator()(slot* slots) const { munmap(slots, count * sizeof(slot)); }
+  };
+  static slot* map_slots(std::size_t count) {
+    void* memory = mmap(nullptr, count * sizeof(slot), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<slot*>(memory);
+  }
 
-  const slot& slot_at(std::uint64_t index) const { return slots_[index & (capacity_ - 1)]; }
+  slot& slot_at(std::uint64_t index) const { return slots_[index & (capacity_ - 1)]; }
 
   static std::size_t round_up(std::size_t n) {
     std::size_t power = 1;
@@ -96,7 +116,7 @@ class run_log {
 
   const char* thread_;
   std::size_t capacity_;
-  std::unique_ptr<slot[]> slots_;
+  std::unique_ptr<slot[], unmap_slots> slots_;
   std::atomic<std::uint64_t> written_{0};
 };
 

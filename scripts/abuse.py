@@ -7,7 +7,7 @@ Usage:
       Keeps CONNECTIONS connections open, each sending a request header one line per INTERVAL
       and never finishing it; when the server cuts one, the attacker reconnects (until DURATION
       is over). Reports how long the server let each connection live.
-  abuse.py misbehave --port P [--duration 60] [--concurrency 4] [--pause 0.05]
+  abuse.py misbehave --port P --dashboard-port D [--duration 60] [--concurrency 4] [--pause 0.05]
       Clients that hang up at every awkward moment (before sending, mid-request, right after
       the request, mid-response, with a reset) and requests that are garbage, oversized or
       wrong; reports each kind's outcomes next to what the server should answer.
@@ -194,7 +194,7 @@ async def reset_during_sync_request(reader, writer):
 
 
 async def hang_up_mid_response(reader, writer):
-    writer.write(request(random.choice(["/", "/metrics"])))
+    writer.write(request(random.choice(["/healthz", "/metrics"])))
     await writer.drain()
     first = await asyncio.wait_for(reader.read(200), 5)
     return status_of(first) + ", hung up"
@@ -265,6 +265,38 @@ async def pipeline_two(reader, writer):
     return f"{answer.count(b'HTTP/1.1 200 ')} x HTTP 200"
 
 
+def send_head(head):
+    """A request whose head lies or breaks a framing rule (RFC 9112); the server's answer."""
+    async def behave(reader, writer):
+        writer.write(head.replace(b"\n", b"\r\n") + b"Connection: close\r\n\r\n")
+        await writer.drain()
+        return (await read_all(reader, 10))[0]
+    return behave
+
+
+# Requests smuggled past a proxy live on heads like these: each must be refused, never guessed.
+FRAMING = {
+    "Content-Length and chunked": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 4\n"
+        b"Transfer-Encoding: chunked\n", "HTTP 400"),
+    "two Content-Lengths": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 3\nContent-Length: 4\n",
+        "HTTP 400"),
+    "gzip transfer coding": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip, chunked\n",
+        "HTTP 501"),
+    "no Host": (b"GET /healthz HTTP/1.1\n", "HTTP 400"),
+    "two Hosts": (b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\nHost: a.example\n", "HTTP 400"),
+    "foreign Host": (b"GET /healthz HTTP/1.1\nHost: evil.example\n", "HTTP 421"),
+    "Expect: 200-ok": (
+        b"POST /async-endpoint HTTP/1.1\nHost: 127.0.0.1\nExpect: 200-ok\nContent-Length: 0\n",
+        "HTTP 417"),
+}
+
+
+# The dashboard has its own port (--dashboard-port); these go there.
+ON_THE_DASHBOARD_PORT = {"peek at /events"}
+
 # What each kind of misbehaviour should get from the server.
 MISBEHAVIOURS = {
     "hang up before sending": (hang_up_before_sending, {"hung up"}),
@@ -281,6 +313,7 @@ MISBEHAVIOURS = {
     "DELETE": (use_wrong_method, {"HTTP 405"}),
     "unknown path": (ask_unknown_path, {"HTTP 404"}),
     "two pipelined": (pipeline_two, {"2 x HTTP 200"}),
+    **{kind: (send_head(head), {status}) for kind, (head, status) in FRAMING.items()},
 }
 
 
@@ -296,8 +329,9 @@ async def misbehave(args):
             kind = kinds[turn % len(kinds)]
             turn += 1
             behave, _ = MISBEHAVIOURS[kind]
+            port = args.dashboard_port if kind in ON_THE_DASHBOARD_PORT else args.port
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, args.port), 10)
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 10)
             except (OSError, asyncio.TimeoutError) as e:
                 outcomes[kind]["connect: " + failure_name(e)] += 1
                 continue
@@ -401,6 +435,7 @@ def main():
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--pause", type=float, default=0.05)
+    p.add_argument("--dashboard-port", type=int, required=True, help="the server's dashboard port")
     p = commands.add_parser("burst")
     p.add_argument("--attempts", type=int, default=15000)
     p.add_argument("--hold", type=float, default=5)

@@ -106,7 +106,8 @@ build_preset() {
 }
 
 # Starts asyncscope-server in the background with the given flags (plus --port 0), its output
-# going to LOG, and waits for its `listening on` line. Sets server_pid and server_port.
+# going to LOG, and waits for its `listening on` and `dashboard on` lines. Sets server_pid,
+# server_port and dashboard_port.
 start_server() {
   local bin=$1 log=$2
   shift 2
@@ -114,7 +115,8 @@ start_server() {
   server_pid=$!
   for _ in $(seq 200); do
     server_port=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$log")
-    [ -n "$server_port" ] && return 0
+    dashboard_port=$(sed -n 's|^dashboard on http://.*:\([0-9]*\)/$|\1|p' "$log")
+    [ -n "$server_port" ] && [ -n "$dashboard_port" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.05
   done

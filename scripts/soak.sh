@@ -144,7 +144,7 @@ mixed_load() {
     done
   ) &
   pids+=($!)
-  "$python" "$abuse" misbehave --port "$port" --duration "$seconds" --concurrency 4 \
+  "$python" "$abuse" misbehave --port "$port" --dashboard-port "$dashboard_port" --duration "$seconds" --concurrency 4 \
     >"$run_dir/$name-misbehave.json" &
   pids+=($!)
   background+=("${pids[@]}")

@@ -198,6 +198,9 @@ void stack_sample_slot::attach_to_this_thread() {
 
 stack_sample stack_sample_slot::capture(std::chrono::milliseconds patience) {
   if (!attached_.load(std::memory_order_acquire)) return {};
+  // A thread that looks at itself (the unit tests call check() on the watched thread) is not
+  // blocked anywhere but in this look.
+  if (pthread_equal(thread_, pthread_self())) return {};
   const auto before = answered_.load(std::memory_order_acquire);
   if (pthread_kill(thread_, sample_signal()) != 0) return {};
   const auto deadline = std::chrono::steady_clock::now() + patience;
@@ -224,7 +227,7 @@ blocking_site find_blocking_site(const stack_sample& stack) {
   // Symbolised from the top down, only as far as needed: reading a file's debug information
   // the first time is the slow part, and the frames further down (Asio's, Beast's) are many.
   std::vector<source_frame> frames;
-  auto found = frames.end();
+  auto found = std::optional<std::size_t>();  // an index: `frames` grows as it is read
   auto first_own = std::optional<std::size_t>();
   for (auto it = first; it != all.end(); ++it) {
     const auto pc = reinterpret_cast<std::uintptr_t>(*it);
@@ -234,7 +237,7 @@ blocking_site find_blocking_site(const stack_sample& stack) {
         frames.end() - static_cast<std::ptrdiff_t>(at.size()), frames.end(),
         [](const source_frame& f) { return project_path(f.file) == "server/lesson.cpp"; });
     if (lesson != frames.end()) {
-      found = lesson;
+      found = static_cast<std::size_t>(lesson - frames.begin());
       break;
     }
     // Code the lesson calls (cpu_work.hpp's loop) is the project's too: look a little further.
@@ -248,16 +251,16 @@ blocking_site find_blocking_site(const stack_sample& stack) {
       }
     }
   }
-  if (found == frames.end() && first_own)
-    found = frames.begin() + static_cast<std::ptrdiff_t>(*first_own);
-  if (found == frames.end()) return {};
-  auto function = short_function_name(found->function);
+  if (!found) found = first_own;
+  if (!found) return {};
+  const auto& site = frames[*found];
+  auto function = short_function_name(site.function);
   if (const auto last = function.rfind("::"); last != std::string::npos)
     function.erase(0, last + 2);
   return {.function = function,
-          .file = project_path(found->file),
-          .line = found->line,
-          .callee = found == frames.begin() ? "" : short_function_name(std::prev(found)->function)};
+          .file = project_path(site.file),
+          .line = site.line,
+          .callee = *found == 0 ? "" : short_function_name(frames[*found - 1].function)};
 }
 
 void load_debug_information() {

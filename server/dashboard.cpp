@@ -1,208 +1,159 @@
 #include "dashboard.hpp"
 
+#include "allowed_host.hpp"
 #include "awaitable_result.hpp"
-#include "json_text.hpp"
+#include "dashboard_events.hpp"
+#include "dashboard_spawn.hpp"
 #include "seconds.hpp"
-#include "server_state.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/json.hpp>
-
-#include <algorithm>
-#include <chrono>
 
 namespace asyncscope {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
-namespace json = boost::json;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto status_interval = 100ms;
-constexpr std::size_t max_unsent_bytes = 4 * 1024 * 1024;  // a page that stopped reading
+constexpr auto tick_interval = 100ms;
+constexpr std::size_t events_per_slice = 256;
+// Connections the dashboard's port takes besides its viewers: page loads and fire clicks,
+// short-lived. Past this, new connections are closed at once.
+constexpr int spare_connections = 64;
 
-// One server-sent event: "event: io\ndata: {...}\n\n".
-std::string sse(std::string_view name, const json::value& data) {
-  return fmt::format("event: {}\ndata: {}\n\n", name, to_json_text(data));
+encoded_events encoded(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
 }
 
-std::string feed_text(const std::vector<feed_event>& events) {
-  std::string text;
-  for (const auto& e : events) {
-    if (e.what == feed_event::kind::warning) {
-      text += sse("warning", {{"text", e.text}, {"at", round_to_microseconds(e.at)}});
-      continue;
-    }
-    text += sse("io", {{"phase", e.what == feed_event::kind::io_started ? "start" : "finish"},
-                       {"id", e.request_id},
-                       {"endpoint", e.endpoint},
-                       {"thread", e.thread},
-                       {"at", round_to_microseconds(e.at)}});
-  }
-  return text;
+const encoded_events& stream_head() {
+  static const auto head =
+      encoded("HTTP/1.1 200 OK\r\nServer: asyncscope/" ASYNCSCOPE_VERSION
+              "\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n");
+  return head;
 }
 
-std::string status_text(const server_state& server) {
-  const auto now = current_metrics(server);
-  std::uint64_t requests_total = 0;
-  for (const auto& [key, count] : now.requests) requests_total += count;
-  json::array loops;
-  for (const auto& loop : now.loops) {
-    loops.push_back({{"thread", loop.thread},
-                     {"blocked_now", round_to_microseconds(loop.blocked_now)},
-                     {"blocked_by", loop.blocked_by},
-                     {"blocked_total", round_to_microseconds(loop.blocked_total)}});
-  }
-  return sse(
-      "status",
-      {{"at", round_to_microseconds(unix_seconds_now())},
-       {"in_flight", now.in_flight},
-       {"requests_total", requests_total},
-       {"pool",
-        {{"busy", now.pool_busy}, {"queued", now.pool_queued}, {"threads", now.pool_threads}}},
-       {"loops", std::move(loops)}});
-}
-
-std::string hello_text(const server_state& server) {
-  json::array loop_threads;
-  for (const auto& loop : server.loops.report()) loop_threads.push_back(json::string(loop.thread));
-  return sse("hello", {{"pid", getpid()},
-                       {"loop_threads", std::move(loop_threads)},
-                       {"pool_threads", server.pool.size()},
-                       {"block_warn_ms", server.loops.warn_after().count()},
-                       {"now", round_to_microseconds(unix_seconds_now())}});
+const encoded_events& live_marker() {
+  static const auto live = encoded(live_event());
+  return live;
 }
 
 }  // namespace
 
-// One open page: what is still to be sent to it, and a timer that wakes its writer.
-struct dashboard::event_stream {
-  explicit event_stream(tcp::socket s)
-      : socket(std::move(s)), wake(socket.get_executor(), asio::steady_timer::time_point::max()) {}
-  tcp::socket socket;
-  asio::steady_timer wake;
-  std::string unsent;
-  bool closed = false;
-};
+dashboard::dashboard(tcp::acceptor acceptor, dashboard_config config, dashboard_sources sources)
+    : acceptor_(std::move(acceptor)),
+      config_(config),
+      sources_(std::move(sources)),
+      viewers_(config.viewers),
+      fire_(acceptor_.get_executor(), config.fire_at, config.fire, sources_.draining),
+      site_{.loopback_only = acceptor_.local_endpoint().address().is_loopback(),
+            .limits = config.limits,
+            .viewers = viewers_,
+            .fire = fire_,
+            .stream_start = [this] { return stream_start(); },
+            .draining = sources_.draining} {}
 
-dashboard::dashboard(server_state& server) : server_(server) {}
-
-dashboard::~dashboard() {
-  stop_and_join();
+std::string dashboard::url() const {
+  const auto bound = acceptor_.local_endpoint();
+  const auto address = bound.address().to_string();
+  return fmt::format("http://{}:{}/", bound.address().is_v6() ? "[" + address + "]" : address,
+                     bound.port());
 }
 
-void dashboard::start(tcp::endpoint server_address) {
-  if (server_address.address().is_unspecified()) {  // bound to every interface: ask loopback
-    server_address.address(server_address.address().is_v6()
-                               ? asio::ip::address(asio::ip::address_v6::loopback())
-                               : asio::ip::address(asio::ip::address_v4::loopback()));
-  }
-  server_address_ = server_address;
-  asio::co_spawn(thread_.context(), broadcast(), asio::detached);
-  thread_.start();
+void dashboard::start() {
+  const auto executor = acceptor_.get_executor();
+  asio::co_spawn(executor, accept_connections(), log_what_escaped("the dashboard's listener"));
+  asio::co_spawn(executor, tick_every_100ms(), log_what_escaped("the dashboard's tick"));
 }
 
-void dashboard::stop_and_join() {
-  thread_.stop_and_join();
-}
-
-void dashboard::adopt_event_stream(tcp::socket socket) {
-  // The socket moves from the loop's io_context to the dashboard's, by its file descriptor.
-  const auto protocol = socket.local_endpoint().protocol();
-  tcp::socket moved{thread_.context(), protocol, socket.release()};
-  auto stream = std::make_shared<event_stream>(std::move(moved));
-  asio::post(thread_.context(), [this, stream] {
-    stream->unsent =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-        "Connection: keep-alive\r\n\r\n" +
-        hello_text(server_);
-    streams_.push_back(stream);
-    asio::co_spawn(thread_.context(), stream_events(stream), asio::detached);
-  });
-}
-
-// Every 100 ms: whatever the feed heard, then the status, to every open page. The feed is
-// emptied even when no page is open, so a page opened later starts from now.
-awaitable<void> dashboard::broadcast() {
-  asio::steady_timer tick{co_await asio::this_coro::executor};
+// Each connection gets its own session; past max viewers + spare_connections, none.
+awaitable<void> dashboard::accept_connections() {
+  const int max_open = viewers_.max_viewers() + spare_connections;
   for (;;) {
-    tick.expires_after(status_interval);
-    co_await tick.async_wait(as_result);
-    std::erase_if(streams_, [](const auto& s) { return s->closed; });
-    const auto events = server_.feed.take();
-    if (streams_.empty()) continue;
-    const auto text = feed_text(events) + status_text(server_);
-    for (const auto& stream : streams_) {
-      if (stream->unsent.size() > max_unsent_bytes) {
-        stream->closed = true;  // it stopped reading; its writer gives up
-        stream->socket.close();
-      } else {
-        stream->unsent += text;
-      }
-      stream->wake.cancel();
-    }
-  }
-}
-
-// Writes one page's stream until the page goes away.
-awaitable<void> dashboard::stream_events(std::shared_ptr<event_stream> stream) {
-  std::string sending;
-  while (!stream->closed) {
-    if (stream->unsent.empty()) {
-      co_await stream->wake.async_wait(as_result);
+    auto [ec, socket] = co_await acceptor_.async_accept(as_result);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      spdlog::warn("WARN dashboard: accept failed: {}", ec.message());
+      asio::steady_timer pause{acceptor_.get_executor(), 50ms};  // instead of spinning
+      co_await pause.async_wait(as_result);
       continue;
     }
-    sending.clear();
-    sending.swap(stream->unsent);
-    const auto [ec, _] =
-        co_await asio::async_write(stream->socket, asio::buffer(sending), as_result);
-    if (ec) stream->closed = true;
-  }
-}
-
-void dashboard::fire(const fire_route& fire) {
-  const auto target = lesson_target(fire.lesson);
-  asio::post(thread_.context(), [this, target, count = fire.count] {
-    for (int i = 0; i < count; ++i) {
-      asio::co_spawn(thread_.context(), fire_one(target), asio::detached);
+    const bool full = open_connections_ >= max_open;
+    if (full != at_connection_cap_) {
+      at_connection_cap_ = full;
+      if (full) {
+        spdlog::warn("WARN dashboard: {} connections open; new ones are closed until some close",
+                     max_open);
+      }
     }
-  });
+    if (full) continue;  // the socket closes as it goes out of scope
+    ++open_connections_;
+    asio::co_spawn(acceptor_.get_executor(),
+                   dashboard_session(beast::tcp_stream(std::move(socket)), site_),
+                   log_what_escaped("a dashboard connection", [this] { --open_connections_; }));
+  }
 }
 
-// One request, as the client would send it: its own connection, read the answer, close.
-awaitable<void> dashboard::fire_one(std::string target) {
-  beast::tcp_stream stream{co_await asio::this_coro::executor};
-  stream.expires_after(std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::duration<double>(server_.config.limits.max_sleep)) +
-                       60s);
-  if (const auto [ec] = co_await stream.async_connect(server_address_, as_result); ec) {
-    spdlog::warn("dashboard: could not fire {}: {}", target, ec.message());
-    co_return;
+awaitable<void> dashboard::tick_every_100ms() {
+  asio::steady_timer timer{acceptor_.get_executor()};
+  bool was_blocked = false;
+  for (;;) {
+    timer.expires_after(tick_interval);
+    co_await timer.async_wait(as_result);
+    co_await publish_feed();
+    publish_status(was_blocked);
   }
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "asyncscope-dashboard");
-  req.set(http::field::connection, "close");
-  co_await http::async_write(stream, req, as_result);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  co_await http::async_read(stream, buffer, res, as_result);
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// What the loop, the pool and the watchdog reported since the last tick, to history and
+// viewers. A burst can bring thousands; they are encoded a slice at a time, letting the
+// dashboard's connections run in between, so a page that opens meanwhile is not kept waiting.
+awaitable<void> dashboard::publish_feed() {
+  const double now = unix_seconds_now();
+  const auto events = sources_.feed.take();
+  const std::span<const feed_event> all{events};
+  for (std::size_t at = 0; at < all.size(); at += events_per_slice) {
+    if (at > 0) co_await asio::post(acceptor_.get_executor(), asio::use_awaitable);
+    const auto text =
+        encoded(feed_events(all.subspan(at, std::min(events_per_slice, all.size() - at))));
+    history_.add(now, text);
+    viewers_.publish(text);
+  }
+}
+
+// The status, to every viewer. The history keeps it only while a loop is blocked (and the one
+// that says it is free again): that is what a new page needs to shade the blocked stretches.
+void dashboard::publish_status(bool& was_blocked) {
+  const double now = unix_seconds_now();
+  const auto figures = sources_.figures();
+  const auto status = encoded(status_event(figures));
+  const bool blocked = any_loop_blocked(figures);
+  if (blocked || was_blocked) history_.add(now, status);
+  was_blocked = blocked;
+  viewers_.publish(status);
+  viewers_.drop_stuck();
+  viewers_.watch_for_stalls();
+  if (sources_.draining()) fire_.drop_queued("the server is shutting down");
+}
+
+// What a new viewer gets before the live events: the response head, hello, the history, the
+// end-of-history marker and the figures as they are now.
+std::vector<encoded_events> dashboard::stream_start() const {
+  std::vector<encoded_events> start{
+      stream_head(), encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds))};
+  for (auto& past : history_.all()) start.push_back(std::move(past));
+  start.push_back(live_marker());
+  // The figures now, so the page shows the badge at once instead of at the next tick.
+  start.push_back(encoded(status_event(sources_.figures())));
+  return start;
 }
 
 }  // namespace asyncscope

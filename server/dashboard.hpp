@@ -1,50 +1,81 @@
 #pragma once
-// The live dashboard's server side. It runs on a thread of its own, not on the event loop, so
-// that while /async-wrong freezes the loop the page still hears every 100 ms how long the loop
-// has been blocked. It writes the event stream (SSE) of every open page and fires the requests
-// the page's buttons ask for.
+// The live dashboard's server side: its own listener, on its own port, served by its own
+// thread (dashboard-0), never by the event loop it watches. So while /async-wrong freezes the
+// loop, the page still opens, its stream still hears every 100 ms how long the loop has been
+// blocked, and a page opened now gets the last minute of history at once.
+//
+// Every 100 ms the dashboard takes what the loop, the pool and the watchdog reported, encodes
+// it once, keeps it in its history and queues it, shared, for every viewer. It fires the
+// requests the page's buttons ask for. It reaches the rest of the server only through what it
+// is given at construction: the feed, a function for the figures, and one for "shutting down".
 
-#include "named_threads.hpp"
+#include "dashboard_history.hpp"
+#include "dashboard_http.hpp"
+#include "dashboard_viewers.hpp"
+#include "fire_sender.hpp"
+#include "metrics.hpp"
+#include "request_feed.hpp"
 #include "routes.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include <memory>
-#include <vector>
+#include <chrono>
+#include <functional>
+#include <string>
 
 namespace asyncscope {
 
-struct server_state;
+struct dashboard_config {
+  sleep_limits limits;  // what POST /fire may ask for
+  std::chrono::milliseconds block_warn{100};
+  viewer_limits viewers;
+  fire_limits fire;
+  boost::asio::ip::tcp::endpoint fire_at;  // the main port, where fired requests go
+};
+
+// What the dashboard reads from the rest of the server; each may be called from its thread.
+struct dashboard_sources {
+  request_feed& feed;                         // requests' I/O and the detector's warnings
+  std::function<metrics_snapshot()> figures;  // the server's counters and gauges, now
+  std::function<bool()> draining;             // the server is shutting down
+};
+
+// How far back a page that opens now can see, and how much of it is kept.
+inline constexpr double history_seconds = 60;
+inline constexpr std::size_t history_bytes = 1024 * 1024;
 
 class dashboard {
  public:
-  explicit dashboard(server_state& server);
-  ~dashboard();
+  // `acceptor` listens on the dashboard's port; its executor is the dashboard's thread, where
+  // everything the dashboard does runs.
+  dashboard(boost::asio::ip::tcp::acceptor acceptor, dashboard_config config,
+            dashboard_sources sources);
   dashboard(const dashboard&) = delete;
   dashboard& operator=(const dashboard&) = delete;
 
-  // Starts the dashboard thread; `server_address` is where the fired requests go.
-  void start(boost::asio::ip::tcp::endpoint server_address);
-  void stop_and_join();
+  // "http://127.0.0.1:8001/": printed at start.
+  std::string url() const;
 
-  // Takes over a connection that asked for GET /events: from now on the dashboard thread writes
-  // the stream to it, whatever the loop is doing.
-  void adopt_event_stream(boost::asio::ip::tcp::socket socket);
-
-  // Fires the requests, from the dashboard thread, as a client would.
-  void fire(const fire_route& fire);
+  // Starts accepting and the 100 ms tick, on the acceptor's executor (run it after this).
+  void start();
 
  private:
-  struct event_stream;
-  boost::asio::awaitable<void> broadcast();
-  boost::asio::awaitable<void> stream_events(std::shared_ptr<event_stream> stream);
-  boost::asio::awaitable<void> fire_one(std::string target);
+  boost::asio::awaitable<void> accept_connections();
+  boost::asio::awaitable<void> tick_every_100ms();
+  boost::asio::awaitable<void> publish_feed();
+  void publish_status(bool& was_blocked);
+  std::vector<encoded_events> stream_start() const;
 
-  server_state& server_;
-  named_threads thread_{"dashboard", 1};
-  boost::asio::ip::tcp::endpoint server_address_;
-  std::vector<std::shared_ptr<event_stream>> streams_;  // touched only on the dashboard thread
+  boost::asio::ip::tcp::acceptor acceptor_;
+  dashboard_config config_;
+  dashboard_sources sources_;
+  event_history history_{history_seconds, history_bytes};
+  event_viewers viewers_;
+  fire_sender fire_;
+  dashboard_site site_;
+  int open_connections_ = 0;
+  bool at_connection_cap_ = false;
 };
 
 }  // namespace asyncscope

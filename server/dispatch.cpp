@@ -1,6 +1,6 @@
 #include "dispatch.hpp"
 
-#include "dashboard_page.hpp"
+#include "dashboard_address.hpp"
 #include "lesson.hpp"
 #include "seconds.hpp"
 #include "timed_request.hpp"
@@ -24,20 +24,6 @@ using boost::asio::awaitable;
 
 namespace {
 
-// "localhost:8000" with the dashboard on 8001 -> "http://localhost:8001/": the name the browser
-// used, so the page's origin is one the browser already trusts.
-std::string dashboard_location(std::string_view host_header, unsigned short port,
-                               std::string_view target) {
-  std::string_view name = host_header;
-  if (name.starts_with('[')) {
-    name = name.substr(0, name.find(']') + 1);
-  } else {
-    name = name.substr(0, name.find(':'));
-  }
-  if (name.empty()) name = "127.0.0.1";
-  return fmt::format("http://{}:{}{}", name, port, target);
-}
-
 // The pages that watch the server; the dashboard's own pages live on its port.
 http_response watch_response(watch_route which, const http_request& req,
                              const server_state& server) {
@@ -46,13 +32,12 @@ http_response watch_response(watch_route which, const http_request& req,
       return text_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                            prometheus_text(current_metrics(server)));
     case watch_route::dashboard:
-    case watch_route::events:
-      if (server.config.dashboard_port == 0) {
-        return text_response(http::status::ok, "text/html; charset=utf-8",
-                             std::string(dashboard_page()));
-      }
-      return redirect_response(dashboard_location(req[http::field::host],
-                                                  server.config.dashboard_port, req.target()));
+    case watch_route::events: {
+      // The dashboard has its own port and thread, so it keeps working while this loop is
+      // blocked: GET / and GET /events are sent there.
+      const auto url = dashboard_url(req[http::field::host], server.config.dashboard_port);
+      return redirect_response(url + (which == watch_route::events ? "events" : ""));
+    }
     case watch_route::requests:
       return json_response(http::status::ok,
                            requests_json(server.requests.list(loop_tracking::steady_now_ns()),
@@ -138,8 +123,10 @@ awaitable<http_response> respond(const http_request& req, const route& found,
     co_return watch_response(*which, req, server);
   }
   if (std::holds_alternative<fire_route>(found)) {
-    co_return error_response({http::status::not_found, "not_found",
-                              "POST /fire is on the dashboard's own port: open GET / to find it"});
+    co_return error_response(
+        {http::status::not_found, "not_found",
+         fmt::format("POST /fire is served by the dashboard, at {}fire",
+                     dashboard_url(req[http::field::host], server.config.dashboard_port))});
   }
   co_return co_await lesson_response(std::get<lesson_route>(found), request_id, server);
 }

@@ -62,7 +62,7 @@ http_response unreadable_request_response(boost::beast::error_code ec, const htt
 
 http_response redirect_response(std::string location) {
   auto res = json_response(http::status::temporary_redirect,
-                           {{"location", location}, {"detail", "the dashboard has its own port"}});
+                           {{"dashboard", location}});
   res.set(http::field::location, location);
   return res;
 }

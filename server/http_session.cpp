@@ -61,11 +61,10 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
   co_return !ec && res.keep_alive();
 }
 
-// Answers one request that has been read, counted in flight and timed until the answer is
-// written. Returns whether the connection stays open for another request.
+// Answers one request that has been read, timed until the answer is written. Returns whether the
+// connection stays open for another request.
 awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::int64_t ready_ns,
                        server_state& server) {
-  const scoped_count in_flight{server.counters.requests_in_flight};  // shutdown waits for it
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
   const auto found = find_route(req.method(), req.target(), server.config.limits);
@@ -146,6 +145,8 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
     stream.expires_after(limits.read_timeout);  // for the head and the body together
     auto [read_error, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    // From its head until its answer is written, the request is in flight: shutdown waits for it.
+    const scoped_count in_flight{server.counters.requests_in_flight};
     auto verdict = check_request_head(parser.get().base(), server.config.loopback_only);
     if (verdict.refuse) {
       co_return co_await refuse(stream, error_response(*verdict.refuse), verdict.refuse->detail,

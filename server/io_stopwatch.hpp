@@ -7,7 +7,6 @@
 #include "logging.hpp"
 #include "seconds.hpp"
 
-#include <unistd.h>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -31,7 +30,7 @@ class io_stopwatch {
     return {.message = std::move(message),
             .endpoint = std::string(req_.endpoint),
             .request_id = req_.id,
-            .pid = getpid(),
+            .pid = this_process_id(),
             .thread_id = thread_id_,
             .thread_name = thread_name_,
             .sleep = req_.sleep.count(),

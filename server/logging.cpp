@@ -2,6 +2,7 @@
 
 #include "log_queue.hpp"
 
+#include <limits.h>
 #include <pthread.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
@@ -56,9 +57,19 @@ class process_id_flag final : public spdlog::custom_flag_formatter {
 std::shared_ptr<log_queue> server_log;
 
 // The writer flushes after each batch, so a log watched live (through a pipe too) keeps up.
+// With --workers several processes share this stdout: a write of at most PIPE_BUF bytes to a
+// pipe is never mixed with another process's, so each write is whole lines of at most that.
 void write_to_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  while (!text.empty()) {
+    auto piece = text.substr(0, PIPE_BUF);
+    if (piece.size() < text.size()) {
+      const auto last_line_end = piece.rfind('\n');
+      if (last_line_end != std::string_view::npos) piece = piece.substr(0, last_line_end + 1);
+    }
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    text.remove_prefix(piece.size());
+  }
 }
 
 // Whatever ends the process, what was logged before is written first.
@@ -115,6 +126,11 @@ const std::string& this_thread_name() {
 
 long this_thread_os_id() {
   thread_local const long id = gettid();
+  return id;
+}
+
+long this_process_id() {
+  static const long id = getpid();
   return id;
 }
 

@@ -36,6 +36,9 @@ void name_this_thread(const std::string& name);
 
 const std::string& this_thread_name();
 long this_thread_os_id();
+// getpid(), asked of the kernel once: a system call per answer cost the loop ~2 % of its time.
+// (A worker process is exec'd, not only forked, so it never sees its parent's id here.)
+long this_process_id();
 
 // While one lives, the %N flag on this thread shows `name` instead of this thread's own name:
 // the log writer formats lines that other threads logged.

@@ -108,6 +108,8 @@ void loop_watch::watchdog() {
   }
 }
 
+// The first warning comes once a thread has been away for the threshold, then one per further
+// second while it stays away.
 void loop_watch::check(std::chrono::steady_clock::time_point now) {
   const auto now_ns = std::chrono::duration_cast<nanoseconds>(now.time_since_epoch()).count();
   struct due_warning {

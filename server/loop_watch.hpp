@@ -52,6 +52,7 @@ class loop_watch {
   // One look at every loop thread, at `now` (steady clock): warns about each that has been away
   // from its loop for the threshold, and again for each further whole second it stays away.
   // The first warning about a block reads the thread's stack for the line that blocked.
+  // Tests call it with times of their own, without start().
   void check(std::chrono::steady_clock::time_point now);
   std::vector<loop_thread_report> report() const;
   std::chrono::milliseconds warn_after() const { return warn_after_; }

@@ -9,14 +9,16 @@
 #include "options.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
+#include "warm_heap.hpp"
+#include "worker_processes.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <latch>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -38,8 +41,33 @@ tcp::acceptor open_acceptor(asio::io_context& acceptor_thread, const server_opti
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
   tcp::acceptor acceptor{acceptor_thread, where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
+  if (options.worker) share_port_with_other_workers(acceptor);
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
+  return acceptor;
+}
+
+// The most fired work (seconds of sleep or work) outstanding at once, unless --max-sleep is
+// longer: one request of the longest allowed sleep can always be fired.
+constexpr double fire_budget_seconds = 60;
+
+// The dashboard's port: --dashboard-port, or by default the main port + 1 (a free port, 0, when
+// --port is 0).
+int dashboard_port_for(const server_options& options, unsigned short main_port) {
+  if (options.dashboard_port >= 0) return options.dashboard_port;
+  return options.port == 0 ? 0 : main_port + 1;
+}
+
+// The dashboard's listening socket, on the dashboard's thread.
+tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
+                                      const server_options& options, unsigned short main_port) {
+  const auto port = dashboard_port_for(options, main_port);
+  const tcp::endpoint where{asio::ip::make_address(options.host),
+                            static_cast<unsigned short>(port)};
+  tcp::acceptor acceptor{dashboard_thread, where.protocol()};
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(where);
+  acceptor.listen();
   return acceptor;
 }
 
@@ -89,6 +117,7 @@ int main(int argc, char* argv[]) {
     return parsed.exit_code;
   }
   const auto& options = *parsed.options;
+  if (options.workers > 1 && !options.worker) return run_worker_processes(options, argc, argv);
   setup_logging(options.log_level, options.log_queue_lines);
   name_this_thread("main");
 
@@ -106,6 +135,7 @@ int main(int argc, char* argv[]) {
                    options.timing ? &recorder : nullptr};
   named_threads acceptor_thread{"acceptor", 1};
   named_threads event_loop{"loop", options.loop_threads};
+  named_threads dashboard_thread{"dashboard", 1};  // serves the dashboard; never the loop
   worker_pool pool{options.pool_threads};
   raise_open_file_limit();  // one socket per connection: 10,000 at once need more than 1024
   const long spare_files = open_file_limit() - options.http.max_connections - 256;
@@ -120,22 +150,53 @@ int main(int argc, char* argv[]) {
                options.port, e.code().message());
     return 1;
   }
+  // With --workers, worker 0 serves the dashboard and the others send browsers to its port.
+  const bool serves_dashboard = !options.worker || options.worker->index == 0;
+  std::optional<tcp::acceptor> dashboard_acceptor;
+  if (serves_dashboard) try {
+      dashboard_acceptor.emplace(open_dashboard_acceptor(dashboard_thread.context(), options,
+                                                         acceptor->local_endpoint().port()));
+    } catch (const boost::system::system_error& e) {
+      fmt::print(
+          stderr,
+          "asyncscope-server: cannot listen on {} for the dashboard (--dashboard-port): {}\n",
+          options.host, e.code().message());
+      return 1;
+    }
   const auto bound = acceptor->local_endpoint();
-  server_state server{.config = {.limits = {options.sleep, options.max_sleep},
-                                 .http = http,
-                                 .loop_threads = options.loop_threads,
-                                 .loopback_only = bound.address().is_loopback(),
-                                 .dashboard_port = 0,
-                                 .test_routes = options.test_routes,
-                                 .timing = options.timing},
-                      .event_loop = event_loop.context().get_executor(),
-                      .pool = pool,
-                      .loops = loops,
-                      .feed = feed,
-                      .metrics = metrics,
-                      .requests = requests,
-                      .recorder = recorder};
-  dashboard live{server};
+  server_state server{
+      .config = {.limits = {options.sleep, options.max_sleep},
+                 .http = http,
+                 .loop_threads = options.loop_threads,
+                 .loopback_only = bound.address().is_loopback(),
+                 .dashboard_port = static_cast<unsigned short>(
+                     dashboard_acceptor ? dashboard_acceptor->local_endpoint().port()
+                                        : dashboard_port_for(options, bound.port())),
+                 .test_routes = options.test_routes,
+                 .timing = options.timing},
+      .event_loop = event_loop.context().get_executor(),
+      .pool = pool,
+      .loops = loops,
+      .feed = feed,
+      .metrics = metrics,
+      .requests = requests,
+      .recorder = recorder};
+  std::optional<dashboard> live;
+  if (dashboard_acceptor) {
+    live.emplace(
+        std::move(*dashboard_acceptor),
+        dashboard_config{
+            .limits = server.config.limits,
+            .block_warn = std::chrono::milliseconds(options.block_warn_ms),
+            .viewers = {.max_viewers = options.max_viewers},
+            .fire = {.max_connections = std::clamp(options.http.max_connections / 4, 1, 100),
+                     .budget_seconds = std::max(fire_budget_seconds, options.max_sleep),
+                     .max_sleep = options.max_sleep},
+            .fire_at = bound},
+        dashboard_sources{.feed = feed,
+                          .figures = [&server] { return current_metrics(server); },
+                          .draining = [&server] { return server.counters.draining.load(); }});
+  }
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;
   asio::signal_set signals{control, SIGINT, SIGTERM};
@@ -153,20 +214,35 @@ int main(int argc, char* argv[]) {
         "WARN listening on every network interface: anyone who can reach this machine can send "
         "requests (use --host 127.0.0.1 to keep it to this machine)");
   }
-  const auto address = bound.address().to_string();
-  fmt::print("listening on http://{}:{}\n", bound.address().is_v6() ? "[" + address + "]" : address,
-             bound.port());
+  // Each loop thread faults its heap in (warm_heap.hpp) before the server says it listens, so
+  // the first requests, a class's first run, find it as warm as the later ones.
+  const auto warm_heap =  // the connections a loop thread may hold at once, 64 MiB at most
+      std::min<std::size_t>(http.max_connections / options.loop_threads * heap_per_connection,
+                            64 * 1024 * 1024);
+  std::latch loops_warm{options.loop_threads};
+  event_loop.start([&](const std::string& name) {
+    warm_this_threads_heap(warm_heap);
+    loops.watch_this_thread(name);
+    if (options.timing) recorder.record_this_thread(name, true);
+    loops_warm.count_down();
+  });
+  loops_warm.wait();
+  if (options.worker) {
+    tell_parent_listening(*options.worker);  // the parent prints the address once for all
+  } else {
+    const auto address = bound.address().to_string();
+    fmt::print("listening on http://{}:{}\n",
+               bound.address().is_v6() ? "[" + address + "]" : address, bound.port());
+  }
+  if (live) fmt::print("dashboard on {}\n", live->url());
   std::fflush(stdout);
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
                  log_escaped("the accept loop"));
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
                  log_escaped("shutdown"));
-  live.start(bound);
-  event_loop.start([&](const std::string& name) {
-    loops.watch_this_thread(name);
-    if (options.timing) recorder.record_this_thread(name, true);
-  });
+  if (live) live->start();
+  dashboard_thread.start();
   acceptor_thread.start();
   pool.start([&](const std::string& name) {
     if (options.timing) recorder.record_this_thread(name, false);
@@ -174,7 +250,7 @@ int main(int argc, char* argv[]) {
   loops.start();
   control.run();
 
-  live.stop_and_join();
+  dashboard_thread.stop_and_join();
   acceptor_thread.stop_and_join();
   event_loop.stop_and_join();
   pool.stop_and_join();

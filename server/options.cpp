@@ -29,7 +29,9 @@ The other pitfalls, and the fix:
   GET /async-forgot-await  calls the nested coroutine but never co_awaits it: no I/O happens
   GET /async-cpu?work=S    S seconds of real computation inside a coroutine: blocks the loop
 And to watch it:
-  GET /                 a live dashboard: a lane per thread, requests as bars, blocked warnings
+  GET /                 redirects to the live dashboard, served on its own port
+                        (--dashboard-port) by its own thread: a lane per thread, requests
+                        as bars, blocked warnings, buttons that fire requests
   GET /metrics          Prometheus text format: requests, latency, pool and loop-blocked time
   GET /requests         the requests in flight: running, suspended at which co_await, or queued
   GET /trace?seconds=S  the last S seconds of handler runs, as Chrome trace-event JSON (Perfetto)
@@ -41,17 +43,20 @@ thread), waiting (suspended in a co_await), and which requests it waited behind.
 
 constexpr const char* examples = R"(
 Examples:
-  asyncscope-server                         # http://127.0.0.1:8000, 1 loop thread, 40 workers
+  asyncscope-server                         # http://127.0.0.1:8000, 1 loop thread, 40 pool threads
   asyncscope-server --port 0                # any free port (printed on start)
   asyncscope-server --pool-threads 4 --sleep 0.2
+  asyncscope-server --workers 2             # 2 processes, each with its own loop and pool
 Then, in another terminal:
   asyncscope-client -e async-endpoint -c 50)";
 
 struct raw_flags {
   std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout, drain_timeout;
   std::string timing;
-  int port = 0, loop_threads = 0, pool_threads = 0, block_warn_ms = 0, record_seconds = 0;
-  int max_connections = 0, max_pool_queue = 0;
+  int port = 0, loop_threads = 0, pool_threads = 0, workers = 0, block_warn_ms = 0;
+  int record_seconds = 0;
+  int worker_index = -1, worker_port = -1, worker_ready_fd = -1;
+  int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
   bool test_routes = false;
   long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
@@ -73,6 +78,9 @@ po::options_description describe(raw_flags& raw) {
      "threads that run the event loop")
     ("pool-threads", po::value(&raw.pool_threads)->default_value(defaults.pool_threads),
      "worker threads for blocking (sync) handlers")
+    ("workers", po::value(&raw.workers)->default_value(defaults.workers),
+     "processes sharing the port (SO_REUSEPORT), each with its own loop and pool; a parent "
+     "starts them and starts a new one when one dies")
     ("sleep", po::value(&raw.sleep)->default_value(decimal_text(defaults.sleep)),
      "default simulated I/O time, seconds")
     ("max-sleep", po::value(&raw.max_sleep)->default_value(decimal_text(defaults.max_sleep)),
@@ -99,6 +107,10 @@ po::options_description describe(raw_flags& raw) {
      "the flight recorder (GET /trace); off: none of these, to measure what they cost")
     ("record-seconds", po::value(&raw.record_seconds)->default_value(defaults.record_seconds),
      "seconds of handler runs and warnings the flight recorder keeps for GET /trace, 1 to 3600")
+    ("dashboard-port", po::value(&raw.dashboard_port)->default_value(defaults.dashboard_port),
+     "the live dashboard's own port; -1: --port + 1 (a free one with --port 0); 0: a free one")
+    ("max-viewers", po::value(&raw.max_viewers)->default_value(defaults.max_viewers),
+     "most dashboard pages watching at once; beyond it: 503 (or a stalled one makes room)")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
     ("log-queue", po::value(&raw.log_queue)->default_value(static_cast<long long>(defaults.log_queue_lines)),
@@ -135,6 +147,16 @@ parsed_server_options validate(const raw_flags& raw) {
     return bad_flag(fmt::format("--pool-threads must be from 1 to 1000, got {}", raw.pool_threads));
   }
   o.pool_threads = raw.pool_threads;
+  if (raw.workers < 1 || raw.workers > 64) {
+    return bad_flag(fmt::format("--workers must be from 1 to 64, got {}", raw.workers));
+  }
+  o.workers = raw.workers;
+  if (raw.worker_index >= 0) {  // hidden flags, from the parent: not checked for people
+    o.worker = worker_role{.index = raw.worker_index,
+                           .port = static_cast<unsigned short>(raw.worker_port),
+                           .ready_fd = raw.worker_ready_fd};
+    o.port = o.worker->port;
+  }
   if (raw.block_warn_ms < 1 || raw.block_warn_ms > 3'600'000) {
     return bad_flag(
         fmt::format("--block-warn-ms must be from 1 to 3600000, got {}", raw.block_warn_ms));
@@ -171,11 +193,31 @@ parsed_server_options validate(const raw_flags& raw) {
         fmt::format("--max-pool-queue must be from 0 to 1000000, got {}", raw.max_pool_queue));
   }
   o.http.max_pool_queue = raw.max_pool_queue;
+  if (raw.dashboard_port < -1 || raw.dashboard_port > 65535) {
+    return bad_flag(
+        fmt::format("--dashboard-port must be from -1 to 65535, got {}", raw.dashboard_port));
+  }
+  if (raw.dashboard_port > 0 && raw.dashboard_port == raw.port) {
+    return bad_flag(fmt::format("--dashboard-port must differ from --port ({})", raw.port));
+  }
+  if (raw.dashboard_port == -1 && raw.port == 65535) {
+    return bad_flag("--port 65535 leaves no --port + 1 for the dashboard; give --dashboard-port");
+  }
+  if (raw.dashboard_port == 0 && raw.workers > 1) {
+    return bad_flag(
+        "--dashboard-port 0 (any free port) cannot be used with --workers: worker 0 serves the "
+        "dashboard and the others send browsers to it, so give a port or leave it at -1");
+  }
+  o.dashboard_port = raw.dashboard_port;
+  if (raw.max_viewers < 1 || raw.max_viewers > 100'000) {
+    return bad_flag(fmt::format("--max-viewers must be from 1 to 100000, got {}", raw.max_viewers));
+  }
+  o.max_viewers = raw.max_viewers;
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0 || *max_sleep > 86'400) {
-    return bad_flag(fmt::format(
-        "--max-sleep must be a number of seconds above 0 and at most 86400, got '{}'",
-        raw.max_sleep));
+    return bad_flag(
+        fmt::format("--max-sleep must be a number of seconds above 0 and at most 86400, got '{}'",
+                    raw.max_sleep));
   }
   o.max_sleep = *max_sleep;
   const auto sleep = parse_seconds(raw.sleep);
@@ -214,8 +256,15 @@ parsed_server_options parse_server_options(int argc, const char* const argv[]) {
   raw_flags raw;
   const auto flags = describe(raw);
   po::options_description hidden;  // parsed, not shown in --help
-  hidden.add_options()("test-routes", po::bool_switch(&raw.test_routes),
-                       "GET /test/throw throws, to test what a failing handler does");
+  // clang-format off
+  hidden.add_options()
+    ("test-routes", po::bool_switch(&raw.test_routes),
+     "GET /test/throw throws, to test what a failing handler does")
+    ("worker-index", po::value(&raw.worker_index), "set by --workers: this worker's number")
+    ("worker-port", po::value(&raw.worker_port), "set by --workers: the port all workers share")
+    ("worker-ready-fd", po::value(&raw.worker_ready_fd),
+     "set by --workers: where to tell the parent this worker listens");
+  // clang-format on
   po::options_description all;
   all.add(flags).add(hidden);
   po::variables_map vm;

@@ -12,11 +12,20 @@
 
 namespace asyncscope {
 
+// Set only in a worker process that `--workers N` started: which one it is, the port the parent
+// chose for all of them, and the pipe on which it tells the parent it is listening.
+struct worker_role {
+  int index = 0;
+  unsigned short port = 0;
+  int ready_fd = -1;
+};
+
 struct server_options {
   std::string host = "127.0.0.1";
   unsigned short port = 8000;
   int loop_threads = 1;
   int pool_threads = 40;  // FastAPI's (AnyIO's) default thread limit
+  int workers = 1;        // processes sharing the port, like uvicorn's --workers
   double sleep = 1.0;
   double max_sleep = 60.0;
   int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
@@ -24,7 +33,11 @@ struct server_options {
   bool test_routes = false;                          // hidden: routes only the tests use
   bool timing = true;       // each request's time split, GET /requests, the flight recorder
   int record_seconds = 60;  // what the flight recorder keeps for GET /trace
+  std::optional<worker_role> worker;                 // hidden: given by the parent to its workers
   http_limits http;
+  // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
+  int dashboard_port = -1;
+  int max_viewers = 100;  // /events streams open at once
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_queue_lines = default_log_queue_lines;
 };

@@ -28,6 +28,6 @@ std::vector<wait_cause> rank_holders(std::uint64_t self, const std::vector<held_
 // For `request`, from the recorder's runs, with the line each one blocked at when known. Its
 // queued interval counts up to its first run; `most` are kept.
 std::vector<wait_cause> waited_behind(const loop_tracking::request_timing& request,
-                                      const flight_recorder& recorder, std::size_t most = 3);
+                                      const flight_recorder& recorder, std::size_t most = 5);
 
 }  // namespace asyncscope

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,14 +14,21 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
 namespace json = boost::json;
 using asyncscope::testing::run_client;
 using asyncscope::testing::run_program;
+using asyncscope::testing::scaled;
+using asyncscope::testing::seconds_since;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -74,13 +82,19 @@ void read_request(int fd) {
   [[maybe_unused]] const auto n = read(fd, buffer, sizeof buffer);
 }
 
+// Answers nothing until the client closes the connection, or `longest` has passed.
+void hold_without_answering(int fd, std::chrono::milliseconds longest) {
+  pollfd closed{fd, POLLIN, 0};  // readable at the client's close
+  poll(&closed, 1, static_cast<int>(longest.count()));
+}
+
 void send_text(int fd, std::string_view text) {
   [[maybe_unused]] const auto n = write(fd, text.data(), text.size());
 }
 
-json::object summary_of(const misbehaving_server& server, int count, const char* timeout = "5") {
+json::object summary_of(const misbehaving_server& server, int count, double timeout = 5) {
   const auto run = run_client({"-e", "async-endpoint", "-c", std::to_string(count), "--port",
-                               server.port(), "--timeout", timeout, "--json"});
+                               server.port(), "--timeout", seconds_text(timeout), "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   return json::parse(run.out).as_object();
 }
@@ -117,27 +131,45 @@ TEST(ClientRobustness, AServerThatResetsTheConnectionIsAReset) {
 }
 
 TEST(ClientRobustness, AServerThatStallsIsATimeoutAtTheTimeout) {
-  misbehaving_server server{[](int fd) {
+  const double timeout = scaled(0.2);
+  const auto stall = scaled(std::chrono::milliseconds(5000));
+  misbehaving_server server{[stall](int fd) {
     read_request(fd);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    hold_without_answering(fd, stall);
   }};
   const auto start = std::chrono::steady_clock::now();
-  const auto summary = summary_of(server, 4, "0.2");
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  const auto summary = summary_of(server, 4, timeout);
+  const double took = seconds_since(start);
   EXPECT_EQ(summary.at("failures").as_object().at("timeout").as_int64(), 4);
-  EXPECT_LT(took.count(), 0.45);  // not the server's 0.5 s
+  EXPECT_GE(took, timeout);
+  EXPECT_LT(took, timeout + scaled(0.5));  // the client's own start and exit; not the stall
 }
 
 TEST(ClientRobustness, CtrlCPrintsThePartialSummaryAndExits130) {
-  server_process server{{"--log-level", "warn"}};
-  const auto run = run_program(
-      "/bin/sh",
-      {"-c", std::string(ASYNCSCOPE_CLIENT_PATH) +
-                 " -e async-wrong -c 5 --sleep 0.3 --json --port " + std::to_string(server.port()) +
-                 " & client=$!; sleep 0.75; kill -INT $client; wait $client"});
+  server_process server;
+  const double sleep = scaled(0.3);
+  // The shell starts the client, waits for the test's word (a file), then sends it SIGINT as
+  // Ctrl-C would.
+  const auto go = ::testing::TempDir() + "asyncscope-ctrl-c-" + std::to_string(getpid());
+  std::remove(go.c_str());
+  auto client = std::async(std::launch::async, [&] {
+    return run_program(
+        "/bin/sh", {"-c", std::string(ASYNCSCOPE_CLIENT_PATH) + " -e async-wrong -c 5 --sleep " +
+                              seconds_text(sleep) + " --json --port " +
+                              std::to_string(server.port()) + " & client=$!; while [ ! -e " + go +
+                              " ]; do sleep 0.01; done; kill -INT $client; wait $client"});
+  });
+  // One after another: two are answered once the third has started its sleep. Half of it later,
+  // the second answer has reached the client too.
+  EXPECT_TRUE(server.wait_for_output("/async-wrong #3 just called", scaled(10s)))
+      << server.output();
+  std::this_thread::sleep_for(std::chrono::duration<double>(sleep / 2));
+  std::ofstream{go}.put('\n');
+  const auto run = client.get();
+  std::remove(go.c_str());
   EXPECT_EQ(run.exit_code, 130) << run.out << run.err;
   const auto summary = json::parse(run.out).as_object();
-  EXPECT_EQ(summary.at("ok").as_int64(), 2);  // 0.3 s each, one after another, before 0.75 s
+  EXPECT_EQ(summary.at("ok").as_int64(), 2);
   EXPECT_EQ(summary.at("failures").as_object().at("interrupted").as_int64(), 3);
   EXPECT_NE(run.err.find("interrupted"), std::string::npos) << run.err;
 }

@@ -1,4 +1,5 @@
-// The other pitfalls and the fix, end to end: the real server, the real client, short sleeps.
+// The other pitfalls and the fix, end to end: the real server, the real client, short sleeps
+// (longer in a slower build: timing.hpp).
 
 #include "processes.hpp"
 
@@ -11,30 +12,22 @@
 #include <thread>
 
 namespace json = boost::json;
+using asyncscope::testing::fire;
 using asyncscope::testing::http_request;
 using asyncscope::testing::number;
 using asyncscope::testing::parse_http_answer;
 using asyncscope::testing::raw_exchange;
-using asyncscope::testing::run_client;
+using asyncscope::testing::scaled;
 using asyncscope::testing::seconds_since;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
-
-namespace {
-
-json::object fire(const server_process& server, const std::string& target, int count) {
-  const auto run = run_client({"-e", target, "-c", std::to_string(count), "--port",
-                               std::to_string(server.port()), "--json"});
-  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  return json::parse(run.out).as_object();
-}
-
-}  // namespace
 
 TEST(Pitfalls, FiveOffloadedRequestsOverlapOnPoolThreads) {
   server_process server;
-  const auto summary = fire(server, "/async-offload?sleep=0.2", 5);
+  const double sleep = scaled(0.2);
+  const auto summary = fire(server, "/async-offload?sleep=" + seconds_text(sleep), 5);
   EXPECT_EQ(summary.at("ok").as_int64(), 5);
-  EXPECT_LT(number(summary.at("total_time")), 2 * 0.2);
+  EXPECT_LT(number(summary.at("total_time")), 2 * sleep);
   EXPECT_EQ(summary.at("max_overlap").as_int64(), 5);
   for (const auto& [name, count] : summary.at("server_threads").as_object()) {
     EXPECT_EQ(std::string(name).rfind("pool-", 0), 0u) << name;
@@ -43,26 +36,27 @@ TEST(Pitfalls, FiveOffloadedRequestsOverlapOnPoolThreads) {
 
 TEST(Pitfalls, WhileAnOffloadedSleepRunsTheLoopAnswersAtOnce) {
   server_process server;
-  std::thread slow{[&] { fire(server, "/async-offload?sleep=0.3", 1); }};
+  std::thread slow{[&] { fire(server, "/async-offload?sleep=" + seconds_text(scaled(0.3)), 1); }};
   ASSERT_TRUE(server.wait_for_output("on the worker pool, starting the I/O now"));
   const auto start = std::chrono::steady_clock::now();
   const auto health = parse_http_answer(raw_exchange(server.port(), http_request("GET /healthz")));
   const double took = seconds_since(start);
   slow.join();
   EXPECT_EQ(health.status, 200);
-  EXPECT_LT(took, 0.1);
+  EXPECT_LT(took, scaled(0.1));  // a third of the sleep
   EXPECT_EQ(server.output().find("WARN"), std::string::npos) << server.output();
 }
 
 TEST(Pitfalls, ForgettingTheAwaitAnswersAtOnceAndSaysNoIoHappened) {
   server_process server;
+  const double sleep = scaled(0.3);
   const auto start = std::chrono::steady_clock::now();
-  const auto answer = parse_http_answer(
-      raw_exchange(server.port(), http_request("GET /async-forgot-await?sleep=0.3")));
-  EXPECT_LT(seconds_since(start), 0.15);
+  const auto answer = parse_http_answer(raw_exchange(
+      server.port(), http_request("GET /async-forgot-await?sleep=" + seconds_text(sleep))));
+  EXPECT_LT(seconds_since(start), sleep / 2);
   ASSERT_EQ(answer.status, 200) << answer.body;
-  EXPECT_DOUBLE_EQ(number(answer.json.at("sleep")), 0.3);
-  EXPECT_LT(number(answer.json.at("duration")), 0.05);
+  EXPECT_DOUBLE_EQ(number(answer.json.at("sleep")), sleep);
+  EXPECT_LT(number(answer.json.at("duration")), scaled(0.05));
   EXPECT_NE(std::string(answer.json.at("note").as_string()).find("never co_awaited"),
             std::string::npos);
   ASSERT_EQ(server.stop(SIGTERM), 0);
@@ -73,9 +67,10 @@ TEST(Pitfalls, ForgettingTheAwaitAnswersAtOnceAndSaysNoIoHappened) {
 
 TEST(Pitfalls, ComputingInACoroutineBlocksTheLoopLikeASleep) {
   server_process server;
-  const auto summary = fire(server, "/async-cpu?work=0.2", 3);
+  const double work = scaled(0.2);
+  const auto summary = fire(server, "/async-cpu?work=" + seconds_text(work), 3);
   EXPECT_EQ(summary.at("ok").as_int64(), 3);
-  EXPECT_GE(number(summary.at("total_time")), 2.7 * 0.2);
+  EXPECT_GE(number(summary.at("total_time")), 2.7 * work);
   EXPECT_EQ(summary.at("max_overlap").as_int64(), 1);
   EXPECT_TRUE(summary.at("server_threads").as_object().contains("loop-0"));
   EXPECT_TRUE(server.wait_for_output("WARN loop-0 blocked", std::chrono::seconds(2)));

@@ -12,7 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 #include <string_view>
@@ -84,9 +87,36 @@ void expect_no_sanitizer_report(const std::string& program, const std::string& o
   }
 }
 
+// The value `flags` give `name`, or `otherwise`.
+int flag_value(const std::vector<std::string>& flags, const std::string& name, int otherwise) {
+  const auto at = std::find(flags.begin(), flags.end(), name);
+  return at != flags.end() && at + 1 != flags.end() ? std::stoi(*(at + 1)) : otherwise;
+}
+
+// The names the threads of process `pid` gave themselves ("pool-07"), as the kernel keeps them.
+std::vector<std::string> thread_names(pid_t pid) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string name;
+    if (std::getline(std::ifstream(task.path() / "comm"), name)) names.push_back(name);
+  }
+  return names;
+}
+
+// The processes `pid` started (with --workers: its workers), as the kernel lists them.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  std::ifstream list("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (pid_t child; list >> child;) children.push_back(child);
+  return children;
+}
+
 }  // namespace
 
 server_process::server_process(std::vector<std::string> flags) {
+  const auto server_flags = flags;
   flags.insert(flags.begin(), {"--port", "0"});
   pid_ = spawn(ASYNCSCOPE_SERVER_PATH, flags, output_fd_, nullptr);
   reader_ = std::thread([this] {
@@ -96,20 +126,64 @@ server_process::server_process(std::vector<std::string> flags) {
       output_.append(chunk, static_cast<std::size_t>(n));
     }
   });
-  if (wait_for_output("listening on http://")) {
-    const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};
-    // The line may still be arriving: its end is in the output a moment later.
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      std::smatch m;
-      const auto text = output();
-      if (std::regex_search(text, m, listening)) {
-        port_ = static_cast<unsigned short>(std::stoi(m[1]));
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+  if (!wait_for_port() || !wait_for_threads(server_flags)) {
+    stop(SIGKILL);  // and the reader is done
+    close(output_fd_);
+    throw std::runtime_error("the server did not start:\n" + output_);
   }
-  throw std::runtime_error("the server did not start:\n" + output());
+}
+
+bool server_process::wait_for_port() {
+  if (!wait_for_output("listening on http://")) return false;
+  const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};
+  const std::regex dashboard{"dashboard on http://[^ ]+:([0-9]+)/\n"};
+  // The lines may still be arriving: their ends are in the output a moment later.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::smatch m, d;
+    const auto text = output();
+    if (std::regex_search(text, m, listening) && std::regex_search(text, d, dashboard)) {
+      port_ = static_cast<unsigned short>(std::stoi(m[1]));
+      dashboard_port_ = static_cast<unsigned short>(std::stoi(d[1]));
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// The server prints `listening on` before it starts its loop threads, its worker pool and the
+// watchdog. That takes a few milliseconds in a plain build, but under ThreadSanitizer on a busy
+// machine it took 2.5 s: a test that fired at once found half the pool missing (19 of 40 threads
+// served 41 sync requests) and no watchdog to warn about a block. So a test begins once every
+// one of those threads has named itself, which each does just before it starts its work.
+bool server_process::wait_for_threads(const std::vector<std::string>& flags) {
+  const auto loop_threads = flag_value(flags, "--loop-threads", 1);
+  const auto pool_threads = flag_value(flags, "--pool-threads", 40);
+  const auto workers = flag_value(flags, "--workers", 1);  // processes, each with all of these
+  const auto all_running = [&] {
+    auto names = thread_names(pid_);
+    for (const auto child : children_of(pid_)) {
+      const auto more = thread_names(child);
+      names.insert(names.end(), more.begin(), more.end());
+    }
+    const auto named = [&](const std::string& prefix) {
+      return std::count_if(names.begin(), names.end(),
+                           [&](const std::string& name) { return name.starts_with(prefix); });
+    };
+    return named("loop-") == workers * loop_threads && named("pool-") == workers * pool_threads &&
+           named("watchdog") == workers;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
+  while (!all_running()) {
+    if (std::chrono::steady_clock::now() > deadline || !running()) {
+      std::lock_guard lock{mutex_};
+      output_ += "\n(the test harness: no " + std::to_string(loop_threads) + " loop-*, " +
+                 std::to_string(pool_threads) + " pool-* and one watchdog thread by now)\n";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 server_process::~server_process() {
@@ -203,6 +277,29 @@ run_result run_client(const std::vector<std::string>& args) {
   return run_program(ASYNCSCOPE_CLIENT_PATH, args);
 }
 
+run_result run_client_against(const server_process& server, const std::string& target, int count,
+                              const std::vector<std::string>& flags) {
+  std::vector<std::string> args{
+      "-e", target, "-c", std::to_string(count), "--port", std::to_string(server.port())};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return run_client(args);
+}
+
+boost::json::object fire(const server_process& server, const std::string& target, int count,
+                         const std::vector<std::string>& flags) {
+  auto with_json = flags;
+  with_json.push_back("--json");
+  const auto run = run_client_against(server, target, count, with_json);
+  EXPECT_EQ(run.exit_code, 0) << target << " x" << count << "\n" << run.out << run.err;
+  boost::system::error_code ec;
+  const auto summary = boost::json::parse(run.out, ec);
+  if (ec || !summary.is_object()) {
+    ADD_FAILURE() << "the client printed no JSON summary:\n" << run.out << run.err;
+    return {};
+  }
+  return summary.as_object();
+}
+
 raw_connection::raw_connection(unsigned short port)
     : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   sockaddr_in addr{};
@@ -291,10 +388,6 @@ http_answer parse_http_answer(const std::string& raw) {
   const auto body = boost::json::parse(a.body, ec);
   if (!ec && body.is_object()) a.json = body.as_object();
   return a;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 double number(const boost::json::value& v) {

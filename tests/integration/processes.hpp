@@ -2,6 +2,8 @@
 // Starts the real asyncscope-server and asyncscope-client for integration tests, and talks raw
 // HTTP to the server.
 
+#include "timing.hpp"
+
 #include <sys/types.h>
 
 #include <boost/json.hpp>
@@ -15,7 +17,8 @@
 
 namespace asyncscope::testing {
 
-// A running asyncscope-server on a free port. Its output is collected as it comes.
+// A running asyncscope-server on a free port, with every thread it starts running (its loop and
+// pool threads and the watchdog). Its output is collected as it comes.
 class server_process {
  public:
   explicit server_process(std::vector<std::string> flags = {});
@@ -24,6 +27,8 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   unsigned short port() const { return port_; }
+  // The dashboard's own port, from its `dashboard on http://...` line.
+  unsigned short dashboard_port() const { return dashboard_port_; }
   pid_t pid() const { return pid_; }
   // What the server printed so far; complete once stop() has returned.
   std::string output() const;
@@ -38,10 +43,14 @@ class server_process {
   bool running();
 
  private:
+  bool wait_for_port();
+  bool wait_for_threads(const std::vector<std::string>& flags);
+
   pid_t pid_ = -1;
   std::optional<int> exit_code_;  // once the process has been reaped
   int output_fd_ = -1;
   unsigned short port_ = 0;
+  unsigned short dashboard_port_ = 0;
   mutable std::mutex mutex_;
   std::string output_;
   std::thread reader_;
@@ -57,6 +66,15 @@ struct run_result {
 run_result run_program(const std::string& path, const std::vector<std::string>& args);
 
 run_result run_client(const std::vector<std::string>& args);
+
+// The client: `count` requests to `target` ("sync-endpoint", "/async-wrong?sleep=0.3") on
+// `server`, with `flags` after the others.
+run_result run_client_against(const server_process& server, const std::string& target, int count,
+                              const std::vector<std::string>& flags = {});
+
+// The client's --json summary of such a run. A run that does not exit 0 fails the test.
+boost::json::object fire(const server_process& server, const std::string& target, int count,
+                         const std::vector<std::string>& flags = {});
 
 // One TCP connection to 127.0.0.1:port, for requests the client would never send.
 class raw_connection {
@@ -101,9 +119,6 @@ struct http_answer {
 };
 
 http_answer parse_http_answer(const std::string& raw);
-
-// Seconds on the steady clock since `start`.
-double seconds_since(std::chrono::steady_clock::time_point start);
 
 // A JSON number as a double, whether Boost.JSON stored it as a double or an integer.
 double number(const boost::json::value& v);

@@ -28,7 +28,7 @@ using asyncscope::testing::server_process;
 namespace {
 
 // Runs the client against `server` with `count` requests of 0.2 s each, plus `flags`.
-run_result fire(const server_process& server, const std::string& endpoint, int count,
+run_result run_against(const server_process& server, const std::string& endpoint, int count,
                 std::vector<std::string> flags) {
   std::vector<std::string> args{
       "-e",      endpoint, "-c", std::to_string(count), "--port", std::to_string(server.port()),
@@ -153,7 +153,7 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
 
 TEST(Timeline, AsyncRequestsOnTheLoopThreadThatLookTheSameAreDrawnOnce) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 4, {"--timeline"});
+  const auto run = run_against(server, "async-endpoint", 4, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto rows = rows_of(run.out);
   ASSERT_GE(rows.size(), 1u) << run.out;
@@ -178,7 +178,7 @@ TEST(Timeline, AsyncRequestsOnTheLoopThreadThatLookTheSameAreDrawnOnce) {
 
 TEST(Timeline, AsyncWrongRequestsAreAStaircaseOneStepEach) {
   server_process server;
-  const auto run = fire(server, "async-wrong", 3, {"--timeline"});
+  const auto run = run_against(server, "async-wrong", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto rows = rows_of(run.out);
   ASSERT_EQ(rows.size(), 3u) << run.out;
@@ -206,7 +206,7 @@ TEST(Timeline, AsyncWrongRequestsAreAStaircaseOneStepEach) {
 
 TEST(Timeline, SyncRequestsRunOnPoolThreads) {
   server_process server;
-  const auto run = fire(server, "sync-endpoint", 3, {"--timeline"});
+  const auto run = run_against(server, "sync-endpoint", 3, {"--timeline"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   std::size_t stood_for = 0;
   for (const auto& r : rows_of(run.out)) {
@@ -222,7 +222,7 @@ TEST(Timeline, SyncRequestsRunOnPoolThreads) {
 TEST(Timeline, IsAsWideAsTheColumnsVariableSays) {
   server_process server;
   setenv("COLUMNS", "60", 1);
-  const auto run = fire(server, "async-wrong", 3, {"--timeline"});
+  const auto run = run_against(server, "async-wrong", 3, {"--timeline"});
   unsetenv("COLUMNS");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   std::size_t widest_row = 0;
@@ -236,7 +236,7 @@ TEST(Timeline, IsAsWideAsTheColumnsVariableSays) {
 TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
   server_process server;
   temporary_file file(".jsonl");
-  const auto run = fire(server, "async-endpoint", 3, {"--json", "--export", file.path()});
+  const auto run = run_against(server, "async-endpoint", 3, {"--json", "--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out).as_object().at("ok"), 3) << "stdout is still only the summary";
 
@@ -271,7 +271,7 @@ TEST(Export, JsonLinesHasOneRecordPerRequestOnTheServersClock) {
 TEST(Export, CsvHasAHeaderAndARowPerRequest) {
   server_process server;
   temporary_file file(".csv");
-  const auto run = fire(server, "sync-endpoint", 4, {"--export", file.path()});
+  const auto run = run_against(server, "sync-endpoint", 4, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << run.out;
 
@@ -297,7 +297,7 @@ TEST(Export, CsvHasAHeaderAndARowPerRequest) {
 TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
   server_process server;
   temporary_file file(".svg");
-  const auto run = fire(server, "async-wrong", 3, {"--export", file.path()});
+  const auto run = run_against(server, "async-wrong", 3, {"--export", file.path()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto svg = file.text();
   EXPECT_TRUE(svg.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ")) << svg;
@@ -315,7 +315,7 @@ TEST(Export, SvgPictureHasABarPerRequestAndNamesTheThread) {
 
 TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
   server_process server;
-  const auto run = fire(server, "async-endpoint", 1, {"--export", "runs.txt"});
+  const auto run = run_against(server, "async-endpoint", 1, {"--export", "runs.txt"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
@@ -328,7 +328,7 @@ TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
 TEST(Export, FileThatCannotBeWrittenStopsTheRunBeforeAnythingIsSent) {
   server_process server;
   const std::string path = "/nonexistent-asyncscope-directory/runs.csv";
-  const auto run = fire(server, "async-endpoint", 1, {"--export", path});
+  const auto run = run_against(server, "async-endpoint", 1, {"--export", path});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
@@ -341,7 +341,7 @@ TEST(Export, WriteThatFailsAfterTheRunComesAfterTheSummary) {
   server_process server;
   temporary_file file(".csv");
   std::filesystem::create_symlink("/dev/full", file.path());  // opens, but every write fails
-  const auto run = fire(server, "async-endpoint", 2, {"--export", file.path()});
+  const auto run = run_against(server, "async-endpoint", 2, {"--export", file.path()});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.out.find("TOTAL TIME: "), std::string::npos) << "the run's summary still shows";
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;

@@ -1,10 +1,11 @@
-// Watching the server: the blocking detector, /metrics, and the dashboard's event stream.
+// Watching the server: the blocking detector and /metrics (the dashboard: dashboard_test.cpp).
 
 #include "processes.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,21 +16,17 @@
 #include <thread>
 
 namespace json = boost::json;
+using asyncscope::testing::fire;
 using asyncscope::testing::http_request;
 using asyncscope::testing::parse_http_answer;
-using asyncscope::testing::raw_connection;
 using asyncscope::testing::raw_exchange;
-using asyncscope::testing::run_client;
 using asyncscope::testing::run_program;
+using asyncscope::testing::scaled;
+using asyncscope::testing::seconds_text;
 using asyncscope::testing::server_process;
+using namespace std::chrono_literals;
 
 namespace {
-
-void fire(const server_process& server, const std::string& target, int count) {
-  const auto run = run_client(
-      {"-e", target, "-c", std::to_string(count), "--port", std::to_string(server.port()), "-q"});
-  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-}
 
 // The time of day, in seconds, of the first log line that contains `text`.
 std::optional<double> logged_at(const std::string& log, const std::string& text) {
@@ -51,41 +48,61 @@ std::string metrics_of(const server_process& server) {
   return answer.body;
 }
 
+// The server's latency histogram buckets that a request of 0.1 s or more may land in.
+constexpr double buckets[] = {0.25, 0.5, 1.0, 2.5, 5.0};
+
+// --block-warn-ms for `threshold`.
+std::string ms_text(std::chrono::milliseconds threshold) {
+  return std::to_string(threshold.count());
+}
+
 }  // namespace
 
 TEST(BlockingDetector, WarnsWhileTheLoopIsBlockedAndNamesTheRequest) {
   server_process server{{"--block-warn-ms", "100"}};
-  fire(server, "/async-wrong?sleep=0.3", 1);
+  const double block = scaled(0.3);
+  const auto sleep = seconds_text(block);
+  fire(server, "/async-wrong?sleep=" + sleep, 1);
   ASSERT_TRUE(server.wait_for_output("was blocked"));
   const auto log = server.output();
-  const auto block_started = logged_at(log, "/async-wrong #1 sleep 0.3 s, starting the I/O now");
+  const auto block_started =
+      logged_at(log, "/async-wrong #1 sleep " + sleep + " s, starting the I/O now");
   const auto first_warning = logged_at(log, "WARN loop-0 blocked");
   const auto recovered = logged_at(log, "WARN loop-0 was blocked");
   ASSERT_TRUE(block_started && first_warning && recovered) << log;
-  EXPECT_GE(*first_warning - *block_started, 0.09) << log;
-  EXPECT_LT(*first_warning - *block_started, 0.25) << log;
   EXPECT_LT(*first_warning, *recovered) << "the warning came while it was still blocked\n" << log;
-  EXPECT_TRUE(std::regex_search(log, std::regex("WARN loop-0 blocked 1\\d\\d ms so far by "
-                                                "/async-wrong #1 in async_wrong \\(")))
-      << log;
+  // The threshold, and a little more: the watchdog looks every 10 ms, and a busy machine may
+  // wake it late. (The loop thread left its loop a little before it logged that its sleep
+  // starts: the warning's own figure is the one measured from that moment.)
+  EXPECT_LT(*first_warning - *block_started, 0.1 + scaled(0.15)) << log;
   std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex("WARN loop-0 blocked (\\d+) ms so far by /async-wrong #1 in async_wrong \\(")))
+      << log;
+  EXPECT_GE(std::stoi(m[1]), 100) << log;
+  EXPECT_LT(std::stoi(m[1]), 100 + scaled(100ms).count()) << log;
   ASSERT_TRUE(std::regex_search(log, m,
                                 std::regex("WARN loop-0 was blocked (\\d+) ms by "
                                            "/async-wrong #1; it is back in the loop")))
       << log;
-  EXPECT_NEAR(std::stod(m[1]), 300, 15) << log;  // within 5%
+  // The sleep, and the rest of the handler: reading the request, logging, writing the answer.
+  EXPECT_GE(std::stod(m[1]), 1000 * block) << log;
+  EXPECT_LT(std::stod(m[1]), 1000 * block + scaled(50ms).count()) << log;
 }
 
 TEST(BlockingDetector, AThresholdAboveTheBlockStaysQuiet) {
-  server_process server{{"--block-warn-ms", "500"}};
-  fire(server, "/async-wrong?sleep=0.2", 2);
+  server_process server{{"--block-warn-ms", ms_text(scaled(500ms))}};
+  fire(server, "/async-wrong?sleep=" + seconds_text(scaled(0.2)), 2);
   ASSERT_EQ(server.stop(SIGTERM), 0);
   EXPECT_EQ(server.output().find("WARN loop-"), std::string::npos) << server.output();
 }
 
+// Waiting in co_await is not blocking: however many requests wait at once, each handler the
+// loop runs is short. (The threshold is a third of the sleep, and well above how long a busy
+// machine may leave the loop thread without a core.)
 TEST(BlockingDetector, TwoThousandConcurrentAsyncRequestsRaiseNoWarning) {
-  server_process server{{"--log-level", "warn"}};
-  fire(server, "/async-endpoint?sleep=0.3", 2000);
+  server_process server{{"--log-level", "warn", "--block-warn-ms", ms_text(scaled(300ms))}};
+  fire(server, "/async-endpoint?sleep=" + seconds_text(scaled(1.0)), 2000);
   ASSERT_EQ(server.stop(SIGTERM), 0);
   EXPECT_EQ(server.output().find("WARN loop-"), std::string::npos) << server.output();
 }
@@ -97,13 +114,20 @@ TEST(Metrics, CountRequestsByEndpointAndStatus) {
   parse_http_answer(raw_exchange(server.port(), http_request("GET /async-wrong?sleep=x")));
   fire(server, "/async-wrong?sleep=0.15", 1);
   const auto text = metrics_of(server);
+  // The async requests took their 0.1 s and a little more: all three are in the first bucket
+  // that holds 0.1 s plus a margin for this build (0.25 in a plain Debug build).
+  const auto roomy = *std::find_if(std::begin(buckets), std::end(buckets),
+                                   [](double le) { return le >= 0.1 + scaled(0.15); });
+  const auto in_roomy_bucket =
+      R"(asyncscope_request_duration_seconds_bucket{endpoint="/async-endpoint",le=")" +
+      seconds_text(roomy) + R"("} 3)";
   for (const auto* line : {
            R"(asyncscope_requests_total{endpoint="/async-endpoint",status="200"} 3)",
            R"(asyncscope_requests_total{endpoint="unmatched",status="404"} 1)",
            R"(asyncscope_requests_total{endpoint="/async-wrong",status="400"} 1)",
            R"(asyncscope_requests_total{endpoint="/async-wrong",status="200"} 1)",
            R"(asyncscope_request_duration_seconds_bucket{endpoint="/async-endpoint",le="0.05"} 0)",
-           R"(asyncscope_request_duration_seconds_bucket{endpoint="/async-endpoint",le="0.25"} 3)",
+           in_roomy_bucket.c_str(),
            R"(asyncscope_request_duration_seconds_bucket{endpoint="/async-endpoint",le="+Inf"} 3)",
            R"(asyncscope_request_duration_seconds_count{endpoint="/async-endpoint"} 3)",
            "asyncscope_requests_in_flight 1",  // this very request
@@ -118,12 +142,15 @@ TEST(Metrics, CountRequestsByEndpointAndStatus) {
       text, m,
       std::regex(R"(asyncscope_loop_blocked_seconds_total\{thread="loop-0"\} ([0-9.e-]+))")))
       << text;
-  EXPECT_NEAR(std::stod(m[1]), 0.15, 0.03);
+  EXPECT_GE(std::stod(m[1]), 0.15);
+  EXPECT_LT(std::stod(m[1]), 0.15 + scaled(0.05));  // and the rest of the handler
 }
 
 TEST(Metrics, PoolGaugesShowBusyAndQueuedWorkers) {
   server_process server{{"--pool-threads", "2"}};
-  std::thread load{[&] { fire(server, "/sync-endpoint?sleep=0.3", 5); }};
+  std::thread load{[&] { fire(server, "/sync-endpoint?sleep=" + seconds_text(scaled(0.3)), 5); }};
+  // All five are in, and the first two are sleeping.
+  ASSERT_TRUE(server.wait_for_output("handed to the worker pool", std::chrono::seconds(5), 5));
   ASSERT_TRUE(server.wait_for_output("starting the I/O now", std::chrono::seconds(5), 2));
   const auto text = metrics_of(server);
   load.join();
@@ -160,53 +187,11 @@ for f in sorted(families.values(), key=lambda f: f.name):
       std::string::npos)
       << out;
   EXPECT_NE(out.find("gauge asyncscope_pool_threads  40.0"), std::string::npos) << out;
-  EXPECT_NE(out.find("counter asyncscope_loop_blocked_seconds_total thread=loop-0 0.3"),
-            std::string::npos)
+  std::smatch blocked;
+  ASSERT_TRUE(std::regex_search(
+      out, blocked,
+      std::regex("counter asyncscope_loop_blocked_seconds_total thread=loop-0 ([0-9.e-]+)\n")))
       << out;
-}
-
-TEST(Dashboard, TheEventStreamKeepsMovingWhileTheLoopIsBlocked) {
-  server_process server{{"--block-warn-ms", "100"}};
-  raw_connection events{server.port()};
-  events.send(http_request("GET /events", true));
-  std::thread wrong{[&] { fire(server, "/async-wrong?sleep=0.6", 1); }};
-  const auto stream = events.read_until_closed(std::chrono::milliseconds(900));
-  wrong.join();
-  EXPECT_NE(stream.find("Content-Type: text/event-stream"), std::string::npos) << stream;
-  EXPECT_NE(stream.find("event: hello\ndata: {"), std::string::npos) << stream;
-  EXPECT_NE(
-      stream.find(R"("phase": "start", "id": 1, "endpoint": "/async-wrong", "thread": "loop-0")"),
-      std::string::npos)
-      << stream;
-  // Status events kept coming while the loop was blocked, each saying for how long.
-  const std::regex blocked{
-      R"("thread": "loop-0", "blocked_now": (0\.\d+), "blocked_by": "/async-wrong #1")"};
-  std::vector<double> seen;
-  for (auto it = std::sregex_iterator(stream.begin(), stream.end(), blocked);
-       it != std::sregex_iterator(); ++it) {
-    seen.push_back(std::stod((*it)[1]));
-  }
-  ASSERT_GE(seen.size(), 3u) << stream;
-  EXPECT_LT(seen.front(), seen.back());  // growing
-  EXPECT_NE(stream.find("event: warning\ndata: {\"text\": \"loop-0 blocked"), std::string::npos)
-      << stream;
-}
-
-TEST(Dashboard, FireSendsTheRequestsFromTheServerItself) {
-  server_process server;
-  const auto answer = parse_http_answer(raw_exchange(
-      server.port(), http_request("POST /fire?endpoint=/async-endpoint&count=3&sleep=0.1")));
-  EXPECT_EQ(answer.status, 202) << answer.body;
-  EXPECT_EQ(answer.json.at("fired").as_int64(), 3);
-  EXPECT_TRUE(server.wait_for_output("/async-endpoint #", std::chrono::seconds(5), 1));
-  EXPECT_TRUE(server.wait_for_output("done: sleep 0.1 s", std::chrono::seconds(5), 3))
-      << server.output();
-}
-
-TEST(Dashboard, ThePageIsServedAtTheRoot) {
-  server_process server;
-  const auto answer = parse_http_answer(raw_exchange(server.port(), http_request("GET /")));
-  EXPECT_EQ(answer.status, 200);
-  EXPECT_NE(answer.head.find("text/html"), std::string::npos) << answer.head;
-  EXPECT_NE(answer.body.find("<html"), std::string::npos);
+  EXPECT_GE(std::stod(blocked[1]), 0.3) << out;  // two blocks of 0.15 s, and their handlers
+  EXPECT_LT(std::stod(blocked[1]), 0.3 + 2 * scaled(0.05)) << out;
 }

@@ -255,6 +255,22 @@ TEST(Summarize, ReadsThreadsPidsOverlapAndSleepFromTheAnswers) {
             "5 × 1.0 s took 5.00 s: they ran one after another (something blocked the server)");
 }
 
+TEST(SummaryText, ShowsHowTheAnswersSpreadOverWorkerProcesses) {
+  std::vector<request_record> records;
+  for (std::size_t i = 1; i <= 5; ++i) {
+    records.push_back(answered(i, 0.0, 1.0, "loop-0", 0, 1));
+    if (i > 2) records.back().result->pid = 4250;  // answered by a second worker
+  }
+  const auto s = summarize(asked_for(5), records);
+  EXPECT_EQ(s.server_pids, (std::vector<std::int64_t>{4242, 4250}));
+  EXPECT_EQ(s.answers_per_pid, (std::map<std::int64_t, std::size_t>{{4242, 2}, {4250, 3}}));
+  const auto text = asyncscope::summary_text(s);
+  EXPECT_NE(text.find("server:      pids 4242 × 2, 4250 × 3; loop-0 × 5\n"), std::string::npos)
+      << text;
+  const auto v = json::parse(asyncscope::summary_json(s)).as_object();
+  EXPECT_EQ(v.at("answers_per_pid").at("4250"), 3);
+}
+
 TEST(Summarize, ThreadIdStandsInForAMissingThreadName) {
   const auto s = summarize(asked_for(1), {answered(1, 0.0, 1.0, "", 0, 1)});
   EXPECT_EQ(s.server_threads, (std::map<std::string, std::size_t>{{"4243", 1}}));

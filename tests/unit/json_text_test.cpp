@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <limits>
+#include <string>
+
 namespace json = boost::json;
 using asyncscope::endpoint_result;
 using asyncscope::to_json_text;
@@ -18,6 +22,32 @@ TEST(JsonText, WritesWholeSecondsAsDecimalsNotExponents) {
 TEST(JsonText, KeepsKeyOrderAndEscapesStrings) {
   json::object o{{"b", 1}, {"a", "say \"hi\""}, {"list", json::array{1, true, nullptr}}};
   EXPECT_EQ(to_json_text(o), R"({"b": 1, "a": "say \"hi\"", "list": [1, true, null]})");
+}
+
+TEST(JsonText, EscapesStringsExactlyAsBoostJsonDoes) {
+  std::string every_ascii_byte;
+  for (int c = 0; c < 128; ++c) every_ascii_byte += static_cast<char>(c);
+  for (const std::string& text :
+       {every_ascii_byte, std::string("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+        std::string("/async-endpoint"), std::string()}) {
+    EXPECT_EQ(to_json_text(json::string(text)), json::serialize(json::string(text)));
+  }
+}
+
+TEST(JsonText, WritesNumbersAsDecimalTextDoes) {
+  for (const double d : {0.0, 1.0, 0.2, 1e-7, 1e300, 123456789.0, 1796191287.543975, -2.5}) {
+    EXPECT_EQ(to_json_text(json::value(d)), asyncscope::decimal_text(d)) << d;
+  }
+  EXPECT_EQ(to_json_text(json::value(std::numeric_limits<double>::infinity())), "null");
+}
+
+TEST(JsonText, WritesIntegersBooleansAndNullAsBoostJsonDoes) {
+  for (const auto& v :
+       {json::value(0), json::value(-42), json::value(std::numeric_limits<std::int64_t>::min()),
+        json::value(std::numeric_limits<std::uint64_t>::max()), json::value(true),
+        json::value(false), json::value(nullptr)}) {
+    EXPECT_EQ(to_json_text(v), json::serialize(v));
+  }
 }
 
 TEST(JsonText, OutputParsesBackToTheSameValue) {

@@ -135,6 +135,30 @@ TEST(LogQueue, EachLineNamesTheThreadThatLoggedItNotTheWriter) {
   }
 }
 
+// Seconds since midnight in a line's `HH:MM:SS.ffffff` stamp.
+double stamp_of(const std::string& line) {
+  return std::stod(line.substr(0, 2)) * 3600 + std::stod(line.substr(3, 2)) * 60 +
+         std::stod(line.substr(6, 9));
+}
+
+TEST(LogQueue, TheTimeOfALineIsWhenItWasLoggedNotWhenItWasWritten) {
+  test_output out;
+  queue_and_logger log{100, out};
+  out.hold();
+  log.logger.info("first");
+  ASSERT_TRUE(out.wait_for_writes_started(1));
+  log.logger.info("early");  // both wait in the queue until the writer is released
+  std::this_thread::sleep_for(300ms);
+  log.logger.info("late");
+  out.release();
+  log.queue->flush();
+  const auto lines = out.lines();
+  ASSERT_EQ(lines.size(), 3u);
+  auto apart = stamp_of(lines[2]) - stamp_of(lines[1]);
+  if (apart < 0) apart += 24 * 3600;  // midnight came in between
+  EXPECT_GE(apart, 0.29) << lines[1] << "\n" << lines[2];
+}
+
 TEST(LogQueue, WhenFullNewLinesAreDroppedCountedAndWarnedAboutWhereTheyAreMissing) {
   test_output out;
   queue_and_logger log{10, out};

@@ -26,6 +26,19 @@ TEST(ServerOptions, DefaultsMatchTheContract) {
   EXPECT_DOUBLE_EQ(p.options->max_sleep, 60.0);
   EXPECT_EQ(p.options->log_level, spdlog::level::info);
   EXPECT_EQ(p.options->log_queue_lines, 8192u);
+  EXPECT_EQ(p.options->workers, 1);
+  EXPECT_FALSE(p.options->worker);  // only the parent's own workers get a role
+}
+
+TEST(ServerOptions, AWorkerTakesThePortItsParentChose) {
+  const auto p = parse({"--workers", "2", "--port", "0", "--worker-port", "43210",
+                        "--worker-ready-fd", "7", "--worker-index", "1"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->workers, 2);
+  ASSERT_TRUE(p.options->worker);
+  EXPECT_EQ(p.options->worker->index, 1);
+  EXPECT_EQ(p.options->worker->ready_fd, 7);
+  EXPECT_EQ(p.options->port, 43210);
 }
 
 TEST(ServerOptions, EveryFlagIsRead) {
@@ -49,6 +62,8 @@ TEST(ServerOptions, BadFlagsGiveOneLineNamingTheFlagAndExitCodeTwo) {
       {{"--port", "abc"}, "port"},
       {{"--loop-threads", "0"}, "--loop-threads"},
       {{"--pool-threads", "-3"}, "--pool-threads"},
+      {{"--workers", "0"}, "--workers"},
+      {{"--workers", "65"}, "--workers"},
       {{"--sleep", "nan"}, "--sleep"},
       {{"--sleep", "61"}, "--sleep"},
       {{"--max-sleep", "0"}, "--max-sleep"},
@@ -79,5 +94,27 @@ TEST(ServerOptions, HelpTeachesTheEndpointsAndExitsZero) {
   for (const char* word :
        {"/sync-endpoint", "/async-endpoint", "/async-wrong", "--pool-threads", "Examples"}) {
     EXPECT_NE(p.message.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(ServerOptions, TheDashboardHasItsOwnPortAndAViewerLimit) {
+  const auto defaults = parse({});
+  ASSERT_TRUE(defaults.options);
+  EXPECT_EQ(defaults.options->dashboard_port, -1);  // --port + 1
+  EXPECT_EQ(defaults.options->max_viewers, 100);
+  const auto p = parse({"--dashboard-port", "9001", "--max-viewers", "5"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_EQ(p.options->dashboard_port, 9001);
+  EXPECT_EQ(p.options->max_viewers, 5);
+  for (const auto& args :
+       std::vector<std::vector<const char*>>{{"--dashboard-port", "8000"},  // the main port
+                                             {"--dashboard-port", "70000"},
+                                             {"--port", "65535"},  // no room for --port + 1
+                                             {"--max-viewers", "0"},
+                                             // each worker would pick a port of its own
+                                             {"--dashboard-port", "0", "--workers", "2"}}) {
+    const auto bad = parse(args);
+    EXPECT_FALSE(bad.options) << args[0] << " " << args[1];
+    EXPECT_EQ(bad.exit_code, 2);
   }
 }
