@@ -27,7 +27,7 @@ struct wait_cause {
   std::string endpoint{};
   double seconds = 0;
   std::string location{};  // where it blocked, when the watchdog caught it: "async_wrong
-                           // (server/lesson.cpp:95) ← std::this_thread::sleep_for"; else empty
+                           // (server/lesson.cpp:96) ← std::this_thread::sleep_for"; else empty
 };
 
 // Who ran one request's simulated I/O, when, and for how long.

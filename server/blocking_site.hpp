@@ -21,7 +21,7 @@
 namespace asyncscope {
 
 // Where a loop thread was caught: the first frame in the lesson's code (else the first in the
-// project's own code), and the call it was inside, e.g. async_wrong at server/lesson.cpp:95,
+// project's own code), and the call it was inside, e.g. async_wrong at server/lesson.cpp:96,
 // inside std::this_thread::sleep_for.
 struct blocking_site {
   std::string function{};  // "async_wrong"
@@ -30,7 +30,7 @@ struct blocking_site {
   std::string callee{};  // "std::this_thread::sleep_for"; empty when there is none
 
   bool empty() const { return function.empty(); }
-  // "async_wrong (server/lesson.cpp:95) ← std::this_thread::sleep_for"
+  // "async_wrong (server/lesson.cpp:96) ← std::this_thread::sleep_for"
   std::string text() const;
 };
 

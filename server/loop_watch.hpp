@@ -28,7 +28,7 @@ struct loop_thread_report {
   std::string thread{};      // "loop-0"
   double blocked_now = 0;    // seconds it has been away from the loop, if over the threshold
   std::string blocked_by{};  // "/async-wrong #7", while blocked_now > 0
-  std::string blocked_at{};  // "async_wrong (server/lesson.cpp:95) ← std::this_thread::sleep_for",
+  std::string blocked_at{};  // "async_wrong (server/lesson.cpp:96) ← std::this_thread::sleep_for",
                              // once the watchdog has read the blocked thread's stack
   double blocked_total = 0;  // seconds, summed over every block that crossed the threshold
 };
