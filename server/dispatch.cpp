@@ -66,7 +66,9 @@ awaitable<http_response> lesson_response(const lesson_route& lesson, std::uint64
                           &server.feed};
   auto result = co_await run_lesson_endpoint(lesson.which, info, server.pool);
   if (auto timing = current_request_timing(server)) {
-    spdlog::info("{} {}", info, timing_text(*timing));
+    // Only built when it is logged: at --log-level warn (the benchmarks) it would be text for
+    // nobody, on the loop, for every request.
+    if (spdlog::should_log(spdlog::level::info)) spdlog::info("{} {}", info, timing_text(*timing));
     result.timing = std::move(timing->split);
     result.waited_behind = std::move(timing->waited_behind);
   }
