@@ -40,7 +40,7 @@ install_dependencies() {
 # registry, pinned in tests/browser/package-lock.json. demo.sh does not install them.
 install_browser_test_dependencies() {
   local missing=()
-  for pkg in chromium fonts-dejavu-core; do
+  for pkg in chromium fonts-dejavu-core fonts-nanum; do  # Nanum: the Korean page (?lang=ko)
     is_installed "$pkg" || missing+=("$pkg")
   done
   command -v node >/dev/null || missing+=(nodejs)

@@ -14,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <optional>
+
 namespace asyncscope {
 
 namespace asio = boost::asio;
@@ -29,6 +31,20 @@ constexpr std::size_t events_per_slice = 256;
 // Connections the dashboard's port takes besides its viewers: page loads and fire clicks,
 // short-lived. Past this, new connections are closed at once.
 constexpr int spare_connections = 64;
+// --classroom: connections one laptop may hold at once (a browser opens up to six per host), so
+// that one student cannot take the room's slots. The server's own machine has no such limit.
+constexpr int connections_per_student = 6;
+
+// The peer's address, an IPv4 one mapped into IPv6 unwrapped; nothing when it already left.
+std::optional<asio::ip::address> peer_address(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto address = socket.remote_endpoint(ec).address();
+  if (ec) return std::nullopt;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address;
+}
 
 encoded_events encoded(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
@@ -55,11 +71,13 @@ dashboard::dashboard(tcp::acceptor acceptor, dashboard_config config, dashboard_
       viewers_(config.viewers),
       fire_(acceptor_.get_executor(), config.fire_at, config.fire, sources_.draining),
       site_{.loopback_only = acceptor_.local_endpoint().address().is_loopback(),
+            .teacher_token = config.teacher_token,
             .limits = config.limits,
             .viewers = viewers_,
             .fire = fire_,
             .stream_start = [this] { return stream_start(); },
-            .draining = sources_.draining} {}
+            .draining = sources_.draining,
+            .fired = [this](const fire_route& fire) { publish_batch(fire); }} {}
 
 std::string dashboard::url() const {
   const auto bound = acceptor_.local_endpoint();
@@ -74,8 +92,11 @@ void dashboard::start() {
   asio::co_spawn(executor, tick_every_100ms(), log_what_escaped("the dashboard's tick"));
 }
 
-// Each connection gets its own session; past max viewers + spare_connections, none.
+// Each connection gets its own session; past max viewers + spare_connections, none. With
+// --classroom, one student's laptop gets connections_per_student at most, and the teacher's
+// machine (loopback) is never turned away.
 awaitable<void> dashboard::accept_connections() {
+  const bool classroom = !config_.teacher_token.empty();
   const int max_open = viewers_.max_viewers() + spare_connections;
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(as_result);
@@ -86,7 +107,17 @@ awaitable<void> dashboard::accept_connections() {
       co_await pause.async_wait(as_result);
       continue;
     }
-    const bool full = open_connections_ >= max_open;
+    const auto peer = peer_address(socket);
+    if (!peer) continue;
+    const bool teachers_machine = classroom && peer->is_loopback();
+    if (classroom && !teachers_machine && connections_from_[*peer] >= connections_per_student) {
+      spdlog::warn(
+          "WARN dashboard: {} already has {} connections open (--classroom); closing a "
+          "new one",
+          peer->to_string(), connections_per_student);
+      continue;  // the socket closes as it goes out of scope
+    }
+    const bool full = open_connections_ >= max_open && !teachers_machine;
     if (full != at_connection_cap_) {
       at_connection_cap_ = full;
       if (full) {
@@ -96,9 +127,13 @@ awaitable<void> dashboard::accept_connections() {
     }
     if (full) continue;  // the socket closes as it goes out of scope
     ++open_connections_;
+    ++connections_from_[*peer];
     asio::co_spawn(acceptor_.get_executor(),
                    dashboard_session(beast::tcp_stream(std::move(socket)), site_),
-                   log_what_escaped("a dashboard connection", [this] { --open_connections_; }));
+                   log_what_escaped("a dashboard connection", [this, address = *peer] {
+                     --open_connections_;
+                     if (--connections_from_[address] == 0) connections_from_.erase(address);
+                   }));
   }
 }
 
@@ -144,11 +179,21 @@ void dashboard::publish_status(bool& was_blocked) {
   if (sources_.draining()) fire_.drop_queued("the server is shutting down");
 }
 
+// A page fired a batch: every page (the class's too) starts counting it. Kept in the history,
+// so a page that opens during the batch counts it as well.
+void dashboard::publish_batch(const fire_route& fire) {
+  const auto batch = encoded(batch_event(fire.lesson.path, fire.count, sources_.figures()));
+  history_.add(unix_seconds_now(), batch);
+  viewers_.publish(batch);
+}
+
 // What a new viewer gets before the live events: the response head, hello, the history, the
 // end-of-history marker and the figures as they are now.
 std::vector<encoded_events> dashboard::stream_start() const {
   std::vector<encoded_events> start{
-      stream_head(), encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds))};
+      stream_head(),
+      encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds,
+                          config_.teacher_token.empty() ? who_fires::anyone : who_fires::teacher))};
   for (auto& past : history_.all()) start.push_back(std::move(past));
   start.push_back(live_marker());
   // The figures now, so the page shows the badge at once instead of at the next tick.

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 
 namespace asyncscope {
@@ -32,6 +33,8 @@ struct dashboard_config {
   viewer_limits viewers;
   fire_limits fire;
   boost::asio::ip::tcp::endpoint fire_at;  // the main port, where fired requests go
+  // --classroom: a browser off this machine needs this token to fire; empty: no token asked.
+  std::string teacher_token;
 };
 
 // What the dashboard reads from the rest of the server; each may be called from its thread.
@@ -56,6 +59,7 @@ class dashboard {
 
   // "http://127.0.0.1:8001/": printed at start.
   std::string url() const;
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
   // Starts accepting and the 100 ms tick, on the acceptor's executor (run it after this).
   void start();
@@ -65,6 +69,7 @@ class dashboard {
   boost::asio::awaitable<void> tick_every_100ms();
   boost::asio::awaitable<void> publish_feed();
   void publish_status(bool& was_blocked);
+  void publish_batch(const fire_route& fire);
   std::vector<encoded_events> stream_start() const;
 
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -75,6 +80,7 @@ class dashboard {
   fire_sender fire_;
   dashboard_site site_;
   int open_connections_ = 0;
+  std::map<boost::asio::ip::address, int> connections_from_;  // open, per peer address
   bool at_connection_cap_ = false;
 };
 

@@ -24,17 +24,29 @@ std::string sse(std::string_view name, const json::value& data) {
 
 }  // namespace
 
+namespace {
+
+std::uint64_t answered_so_far(const metrics_snapshot& figures) {
+  std::uint64_t answered = 0;
+  for (const auto& [key, count] : figures.requests) answered += count;
+  return answered;
+}
+
+}  // namespace
+
 std::string hello_event(const metrics_snapshot& figures, std::chrono::milliseconds block_warn,
-                        double history_seconds) {
+                        double history_seconds, who_fires fires) {
   json::array loop_threads;
   for (const auto& loop : figures.loops) loop_threads.push_back(json::string(loop.thread));
   // retry: a dropped page (it fell behind, or the server restarted) reconnects after 1 s.
-  return "retry: 1000\n" + sse("hello", {{"pid", getpid()},
-                                         {"loop_threads", std::move(loop_threads)},
-                                         {"pool_threads", figures.pool_threads},
-                                         {"block_warn_ms", block_warn.count()},
-                                         {"history_seconds", history_seconds},
-                                         {"now", round_to_microseconds(unix_seconds_now())}});
+  return "retry: 1000\n" +
+         sse("hello", {{"pid", getpid()},
+                       {"loop_threads", std::move(loop_threads)},
+                       {"pool_threads", figures.pool_threads},
+                       {"block_warn_ms", block_warn.count()},
+                       {"history_seconds", history_seconds},
+                       {"fire", fires == who_fires::teacher ? "teacher" : "anyone"},
+                       {"now", round_to_microseconds(unix_seconds_now())}});
 }
 
 std::string feed_events(std::span<const feed_event> events) {
@@ -62,9 +74,15 @@ std::string feed_events(std::span<const feed_event> events) {
   return text;
 }
 
+std::string batch_event(std::string_view endpoint, int count, const metrics_snapshot& figures) {
+  return sse("batch", {{"endpoint", endpoint},
+                       {"count", count},
+                       {"after_id", figures.last_request_id},
+                       {"answered_before", answered_so_far(figures)},
+                       {"at", round_to_microseconds(unix_seconds_now())}});
+}
+
 std::string status_event(const metrics_snapshot& figures) {
-  std::uint64_t requests_total = 0;
-  for (const auto& [key, count] : figures.requests) requests_total += count;
   json::array loops;
   for (const auto& loop : figures.loops) {
     loops.push_back({{"thread", loop.thread},
@@ -72,14 +90,19 @@ std::string status_event(const metrics_snapshot& figures) {
                      {"blocked_by", loop.blocked_by},
                      {"blocked_total", round_to_microseconds(loop.blocked_total)}});
   }
-  return sse("status", {{"at", round_to_microseconds(unix_seconds_now())},
-                        {"in_flight", figures.in_flight},
-                        {"requests_total", requests_total},
-                        {"pool",
-                         {{"busy", figures.pool_busy},
-                          {"queued", figures.pool_queued},
-                          {"threads", figures.pool_threads}}},
-                        {"loops", std::move(loops)}});
+  return sse("status",
+             {{"at", round_to_microseconds(unix_seconds_now())},
+              {"in_flight", figures.in_flight},
+              {"requests_total", answered_so_far(figures)},
+              {"last_request_id", figures.last_request_id},
+              {"connections_unread", figures.connections_unread},
+              {"accept_queue",
+               figures.accept_queue < 0 ? json::value(nullptr) : json::value(figures.accept_queue)},
+              {"pool",
+               {{"busy", figures.pool_busy},
+                {"queued", figures.pool_queued},
+                {"threads", figures.pool_threads}}},
+              {"loops", std::move(loops)}});
 }
 
 std::string live_event() {

@@ -12,15 +12,25 @@
 
 namespace asyncscope {
 
-// The first message of every stream: who the server is, and how far back the history goes.
+// Who may press the fire buttons: anyone the fire guard lets through, or, with --classroom,
+// only the teacher (a browser on the server's machine, or one with the token).
+enum class who_fires { anyone, teacher };
+
+// The first message of every stream: who the server is, how far back the history goes, and who
+// may fire (a viewer's page hides its buttons when it cannot).
 std::string hello_event(const metrics_snapshot& figures, std::chrono::milliseconds block_warn,
-                        double history_seconds);
+                        double history_seconds, who_fires fires);
+
+// A page fired `count` requests to `endpoint`: every page starts counting a new batch, from the
+// server's figures as they are now.
+std::string batch_event(std::string_view endpoint, int count, const metrics_snapshot& figures);
 
 // What the loop, the pool and the watchdog reported since the last tick: "io" and "warning"
 // messages. Empty when nothing happened.
 std::string feed_events(std::span<const feed_event> events);
 
-// The figures as they are now: in flight, the pool, and how long each loop has been blocked.
+// The figures as they are now: in flight, read and answered so far, the accept queue, the pool,
+// and how long each loop has been blocked.
 std::string status_event(const metrics_snapshot& figures);
 
 // Ends the history a new viewer gets after hello; what follows is live.

@@ -73,6 +73,17 @@ std::optional<std::string_view> header(const request& req, std::string_view name
   return std::string_view(found->value());
 }
 
+// A loopback peer, also as an IPv4 address mapped into IPv6 ("::ffff:127.0.0.1").
+bool is_loopback_peer(const beast::tcp_stream& stream) {
+  beast::error_code ec;
+  const auto address = stream.socket().remote_endpoint(ec).address();
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
+}
+
 std::string peer_of(const beast::tcp_stream& stream) {
   beast::error_code ec;
   const auto peer = stream.socket().remote_endpoint(ec);
@@ -81,11 +92,14 @@ std::string peer_of(const beast::tcp_stream& stream) {
 
 // POST /fire: who sent it, whether the budget has room, then the requests are queued.
 response fire_response(const request& req, const route& found, dashboard_site& site,
-                       const std::string& peer) {
+                       const std::string& peer, bool peer_is_loopback) {
   const auto refused = why_fire_is_refused({.host = req[http::field::host],
                                             .fire_header = header(req, fire_header_name),
                                             .origin = header(req, "Origin"),
-                                            .fetch_site = header(req, "Sec-Fetch-Site")});
+                                            .fetch_site = header(req, "Sec-Fetch-Site"),
+                                            .peer_is_loopback = peer_is_loopback,
+                                            .token = header(req, fire_token_header_name)},
+                                           site.teacher_token);
   if (refused) {
     spdlog::warn("WARN dashboard: POST /fire from {} refused (403): {}", peer, *refused);
     return error_response(http::status::forbidden, "fire_refused", *refused);
@@ -111,6 +125,7 @@ response fire_response(const request& req, const route& found, dashboard_site& s
                peer, fire.count, lesson_target(fire.lesson),
                decimal_text(site.fire.budget().outstanding()),
                decimal_text(site.fire.budget().total()));
+  if (site.fired) site.fired(fire);
   return json_response(http::status::accepted,
                        {{"fired", fire.count},
                         {"endpoint", fire.lesson.path},
@@ -120,9 +135,11 @@ response fire_response(const request& req, const route& found, dashboard_site& s
 
 // Every request but GET /events, from its route to its response.
 response answer(const request& req, const route& found, dashboard_site& site,
-                const std::string& peer) {
+                const std::string& peer, bool peer_is_loopback) {
   const bool fire_path = std::string_view(route_label(found)) == "/fire";
-  if (fire_path && req.method() == http::verb::post) return fire_response(req, found, site, peer);
+  if (fire_path && req.method() == http::verb::post) {
+    return fire_response(req, found, site, peer, peer_is_loopback);
+  }
   if (const auto* which = std::get_if<watch_route>(&found)) {
     if (*which == watch_route::dashboard) return page_response();
     if (*which == watch_route::health) return json_response(http::status::ok, {{"status", "ok"}});
@@ -167,6 +184,7 @@ awaitable<void> send(beast::tcp_stream& stream, response res, bool keep_alive) {
 awaitable<std::optional<tcp::socket>> answer_until_events(beast::tcp_stream& stream,
                                                           dashboard_site& site) {
   const auto peer = peer_of(stream);
+  const bool peer_is_loopback = is_loopback_peer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -196,7 +214,9 @@ awaitable<std::optional<tcp::socket>> answer_until_events(beast::tcp_stream& str
     const auto found = find_route(req.method(), req.target(), site.limits);
     const auto* which = std::get_if<watch_route>(&found);
     if (which && *which == watch_route::events) {
-      if (site.viewers.make_room()) {
+      // With --classroom, the teacher's own machine always gets to watch, whoever else does.
+      const bool teachers_machine = !site.teacher_token.empty() && peer_is_loopback;
+      if (site.viewers.make_room() || teachers_machine) {
         stream.expires_never();
         co_return stream.release_socket();
       }
@@ -211,7 +231,7 @@ awaitable<std::optional<tcp::socket>> answer_until_events(beast::tcp_stream& str
       co_return std::nullopt;
     }
     const bool keep_alive = req.keep_alive();
-    auto res = answer(req, found, site, peer);
+    auto res = answer(req, found, site, peer, peer_is_loopback);
     res.version(req.version());
     co_await send(stream, std::move(res), keep_alive);
     if (!keep_alive) co_return std::nullopt;

@@ -1,14 +1,13 @@
 #include "dashboard_viewers.hpp"
 
+#include "platform.hpp"
+
 #include "awaitable_result.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <deque>
@@ -71,8 +70,7 @@ namespace {
 // Bytes the kernel holds for this socket that the peer has not acknowledged: a page that reads
 // takes them within a round trip; one that stopped reading leaves them there.
 int unread_in_kernel(tcp::socket& socket) {
-  int bytes = 0;
-  return ioctl(socket.native_handle(), SIOCOUTQ, &bytes) == 0 ? bytes : 0;
+  return platform::unsent_bytes(socket.native_handle());
 }
 
 }  // namespace

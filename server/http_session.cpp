@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include "answer_head.hpp"
 #include "awaitable_result.hpp"
 #include "dispatch.hpp"
 #include "http_framing.hpp"
@@ -13,7 +14,9 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <optional>
 
 namespace asyncscope {
 
@@ -57,7 +60,9 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
     const auto [ec, _] = co_await http::async_write(stream, head, as_result);
     co_return !ec && res.keep_alive();
   }
-  const auto [ec, _] = co_await http::async_write(stream, res, as_result);
+  const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
+  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
+  const auto [ec, _] = co_await asio::async_write(stream, both, as_result);
   co_return !ec && res.keep_alive();
 }
 
@@ -106,8 +111,9 @@ awaitable<void> refuse_unreadable(beast::tcp_stream& stream,
                                   const http::request_parser<http::string_body>& parser,
                                   beast::error_code read_error, server_state& server) {
   if (read_error == beast::error::timeout) {
-    spdlog::info("{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
-                 decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
+    spdlog::info(
+        "{} cut: no complete request within {} s (--read-timeout)", peer_of(stream),
+        decimal_text(std::chrono::duration<double>(server.config.http.read_timeout).count()));
     co_return;
   }
   if (!parser.got_some()) co_return;  // closed before sending anything
@@ -131,6 +137,10 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
                              server_state& server) {
   --server.counters.sessions_not_started;
   const scoped_count open{server.counters.open_connections, scoped_count::already::counted};
+  // Until its first request's head is read, the connection waits for the loop (the dashboard
+  // counts it with the batch's "waiting to be accepted"); the listener counted it at its accept.
+  std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread,
+                                     scoped_count::already::counted};
   const auto& limits = server.config.http;
   beast::flat_buffer buffer;
   auto ready_ns = accepted_ns;
@@ -145,6 +155,7 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
     stream.expires_after(limits.read_timeout);  // for the head and the body together
     auto [read_error, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    unread.reset();
     // From its head until its answer is written, the request is in flight: shutdown waits for it.
     const scoped_count in_flight{server.counters.requests_in_flight};
     auto verdict = check_request_head(parser.get().base(), server.config.loopback_only);

@@ -13,7 +13,8 @@
 namespace asyncscope {
 
 // `accepted_ns` (steady clock): when the acceptor took the connection in. The listener has
-// counted it in open_connections and sessions_not_started; the session counts both down.
+// counted it in open_connections, sessions_not_started and connections_unread; the session
+// counts them down.
 boost::asio::awaitable<void> http_session(boost::beast::tcp_stream stream, std::int64_t accepted_ns,
                                           server_state& server);
 

@@ -101,6 +101,7 @@ void start_session(tcp::socket socket, std::int64_t accepted_ns,
   }
   ++server.counters.open_connections;  // http_session counts it down at its end
   ++server.counters.sessions_not_started;
+  ++server.counters.connections_unread;  // until http_session has read its first head
   const auto executor = socket.get_executor();
   asio::co_spawn(executor, http_session(beast::tcp_stream{std::move(socket)}, accepted_ns, server),
                  log_escaped("an HTTP connection"));

@@ -1,9 +1,8 @@
 #include "logging.hpp"
 
 #include "log_queue.hpp"
+#include "platform.hpp"
 
-#include <limits.h>
-#include <pthread.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -117,7 +116,7 @@ bool flush_logs_for(std::chrono::milliseconds timeout) {
 
 void name_this_thread(const std::string& name) {
   thread_name = name;
-  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // the kernel keeps 15 chars
+  platform::name_this_thread(name);
 }
 
 const std::string& this_thread_name() {
@@ -125,7 +124,7 @@ const std::string& this_thread_name() {
 }
 
 long this_thread_os_id() {
-  thread_local const long id = gettid();
+  thread_local const long id = platform::this_thread_id();
   return id;
 }
 

@@ -1,12 +1,15 @@
 // asyncscope-server: builds the event loop and the worker pool, listens, and shuts down cleanly.
 
 #include "awaitable_result.hpp"
+#include "classroom.hpp"
 #include "dashboard.hpp"
+#include "fire_guard.hpp"
 #include "listener.hpp"
 #include "log_escaped.hpp"
 #include "logging.hpp"
 #include "named_threads.hpp"
 #include "options.hpp"
+#include "platform.hpp"
 #include "process_limits.hpp"
 #include "seconds.hpp"
 #include "warm_heap.hpp"
@@ -58,12 +61,13 @@ int dashboard_port_for(const server_options& options, unsigned short main_port) 
   return options.port == 0 ? 0 : main_port + 1;
 }
 
-// The dashboard's listening socket, on the dashboard's thread.
+// The dashboard's listening socket, on the dashboard's thread: on --host, or with --classroom on
+// every interface.
 tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
                                       const server_options& options, unsigned short main_port) {
   const auto port = dashboard_port_for(options, main_port);
-  const tcp::endpoint where{asio::ip::make_address(options.host),
-                            static_cast<unsigned short>(port)};
+  const auto& host = options.dashboard_host.empty() ? options.host : options.dashboard_host;
+  const tcp::endpoint where{asio::ip::make_address(host), static_cast<unsigned short>(port)};
   tcp::acceptor acceptor{dashboard_thread, where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(where);
@@ -160,7 +164,8 @@ int main(int argc, char* argv[]) {
       fmt::print(
           stderr,
           "asyncscope-server: cannot listen on {} for the dashboard (--dashboard-port): {}\n",
-          options.host, e.code().message());
+          options.dashboard_host.empty() ? options.host : options.dashboard_host,
+          e.code().message());
       return 1;
     }
   const auto bound = acceptor->local_endpoint();
@@ -181,6 +186,9 @@ int main(int argc, char* argv[]) {
       .metrics = metrics,
       .requests = requests,
       .recorder = recorder};
+  // Read by the dashboard's thread for its status; the number is taken before any thread starts.
+  const int listening_socket = acceptor->native_handle();
+  const std::string teacher_token = options.classroom ? new_fire_token() : std::string();
   std::optional<dashboard> live;
   if (dashboard_acceptor) {
     live.emplace(
@@ -192,9 +200,16 @@ int main(int argc, char* argv[]) {
             .fire = {.max_connections = std::clamp(options.http.max_connections / 4, 1, 100),
                      .budget_seconds = std::max(fire_budget_seconds, options.max_sleep),
                      .max_sleep = options.max_sleep},
-            .fire_at = bound},
+            .fire_at = bound,
+            .teacher_token = teacher_token},
         dashboard_sources{.feed = feed,
-                          .figures = [&server] { return current_metrics(server); },
+                          .figures =
+                              [&server, listening_socket] {
+                                auto figures = current_metrics(server);
+                                figures.accept_queue =
+                                    platform::accept_queue_length(listening_socket);
+                                return figures;
+                              },
                           .draining = [&server] { return server.counters.draining.load(); }});
   }
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
@@ -235,6 +250,12 @@ int main(int argc, char* argv[]) {
                bound.address().is_v6() ? "[" + address + "]" : address, bound.port());
   }
   if (live) fmt::print("dashboard on {}\n", live->url());
+  if (live && options.classroom) {
+    spdlog::warn(
+        "WARN --classroom: the dashboard listens on every network interface: anyone who can reach "
+        "this machine can watch it; firing needs this machine's browser or the teacher's token");
+    fmt::print("{}", classroom_banner(this_machines_addresses(), live->port(), teacher_token));
+  }
   std::fflush(stdout);
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),

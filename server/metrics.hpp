@@ -31,7 +31,12 @@ struct metrics_snapshot {
   std::map<std::pair<std::string_view, unsigned>, std::uint64_t> requests;  // (endpoint, status)
   std::map<std::string_view, latency_histogram> latency;                    // by endpoint
   int in_flight = 0;
+  std::uint64_t last_request_id = 0;  // requests read so far: the newest one's number
+  // Connections the kernel holds for the listener, not accepted yet (-1: this platform cannot
+  // tell). While the loop is blocked, a batch's later requests wait there.
+  int accept_queue = -1;
   int open_connections = 0;
+  int connections_unread = 0;  // accepted, their first request not read yet
   std::uint64_t turned_away = 0;
   int pool_threads = 0;
   int pool_queued = 0;

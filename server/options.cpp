@@ -47,6 +47,7 @@ Examples:
   asyncscope-server --port 0                # any free port (printed on start)
   asyncscope-server --pool-threads 4 --sleep 0.2
   asyncscope-server --workers 2             # 2 processes, each with its own loop and pool
+  asyncscope-server --classroom             # students' browsers watch; the teacher fires
 Then, in another terminal:
   asyncscope-client -e async-endpoint -c 50)";
 
@@ -57,7 +58,7 @@ struct raw_flags {
   int record_seconds = 0;
   int worker_index = -1, worker_port = -1, worker_ready_fd = -1;
   int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
-  bool test_routes = false;
+  bool test_routes = false, classroom = false;
   long long log_queue = 0;
   std::size_t max_header_bytes = 0, max_body_bytes = 0;
 };
@@ -111,6 +112,9 @@ po::options_description describe(raw_flags& raw) {
      "the live dashboard's own port; -1: --port + 1 (a free one with --port 0); 0: a free one")
     ("max-viewers", po::value(&raw.max_viewers)->default_value(defaults.max_viewers),
      "most dashboard pages watching at once; beyond it: 503 (or a stalled one makes room)")
+    ("classroom", po::bool_switch(&raw.classroom),
+     "the dashboard listens on every interface so a class can watch (read-only); firing stays "
+     "with the teacher: this machine's browser, or the URL with the token printed at start")
     ("log-level", po::value(&raw.log_level)->default_value("info"),
      "trace, debug, info, warn, error or off (warn: requests log nothing)")
     ("log-queue", po::value(&raw.log_queue)->default_value(static_cast<long long>(defaults.log_queue_lines)),
@@ -213,6 +217,13 @@ parsed_server_options validate(const raw_flags& raw) {
     return bad_flag(fmt::format("--max-viewers must be from 1 to 100000, got {}", raw.max_viewers));
   }
   o.max_viewers = raw.max_viewers;
+  if (raw.classroom && raw.workers > 1) {
+    return bad_flag(
+        "--classroom runs one process: with --workers, a restarted worker 0 would print a new "
+        "teacher's token");
+  }
+  o.classroom = raw.classroom;
+  if (o.classroom) o.dashboard_host = "0.0.0.0";
   const auto max_sleep = parse_seconds(raw.max_sleep);
   if (!max_sleep || *max_sleep <= 0 || *max_sleep > 86'400) {
     return bad_flag(

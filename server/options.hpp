@@ -30,14 +30,18 @@ struct server_options {
   double max_sleep = 60.0;
   int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
   std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
-  bool test_routes = false;                          // hidden: routes only the tests use
+  bool test_routes = false;                         // hidden: routes only the tests use
   bool timing = true;       // each request's time split, GET /requests, the flight recorder
   int record_seconds = 60;  // what the flight recorder keeps for GET /trace
-  std::optional<worker_role> worker;                 // hidden: given by the parent to its workers
+  std::optional<worker_role> worker;                // hidden: given by the parent to its workers
   http_limits http;
   // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.
   int dashboard_port = -1;
   int max_viewers = 100;  // /events streams open at once
+  // --classroom: the dashboard listens on every interface for a room of viewers; only the
+  // teacher fires (this machine, or the token printed at start). The main port keeps --host.
+  bool classroom = false;
+  std::string dashboard_host;  // where the dashboard listens; empty: --host
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_queue_lines = default_log_queue_lines;
 };

@@ -26,7 +26,7 @@ struct server_config {
   int loop_threads = 1;
   bool loopback_only = true;  // listening on loopback alone: only loopback Host names are ours
   unsigned short dashboard_port = 0;  // where GET / sends a browser; 0: no dashboard
-  bool test_routes = false;   // --test-routes: routes that exist only for the tests
+  bool test_routes = false;           // --test-routes: routes that exist only for the tests
   bool timing = true;  // --timing: each request's time split, GET /requests, the flight recorder
 };
 
@@ -38,6 +38,7 @@ struct server_counters {
   // Accepted (on the acceptor thread) and handed to the loop, which has not started on them yet:
   // while the loop is blocked, they queue here.
   std::atomic<int> sessions_not_started{0};
+  std::atomic<int> connections_unread{0};  // accepted, their first request not read yet
   std::atomic<int> turning_away{0};           // over the cap, being told so
   std::atomic<std::uint64_t> turned_away{0};  // connections refused at --max-connections
   std::atomic<bool> at_connection_cap{false};
@@ -60,7 +61,9 @@ struct server_state {
 inline metrics_snapshot current_metrics(const server_state& server) {
   auto s = server.metrics.snapshot();
   s.in_flight = server.counters.requests_in_flight;
+  s.last_request_id = server.counters.last_request_id;
   s.open_connections = server.counters.open_connections;
+  s.connections_unread = server.counters.connections_unread;
   s.turned_away = server.counters.turned_away;
   s.pool_threads = server.pool.size();
   s.pool_queued = server.pool.queued();

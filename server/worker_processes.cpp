@@ -3,11 +3,11 @@
 #include "awaitable_result.hpp"
 #include "log_escaped.hpp"
 #include "logging.hpp"
+#include "platform.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,10 +115,10 @@ void start_worker(worker_set& workers, int index) {
   const pid_t pid = fork();
   if (pid == 0) {   // the child: only async-signal-safe calls until exec
     setpgid(0, 0);  // a Ctrl-C in the terminal reaches the parent alone, which passes it on once
-    prctl(PR_SET_PDEATHSIG, SIGTERM);   // a parent that dies takes its workers with it (drained)
-    if (getppid() != parent) _exit(1);  // it died before prctl
+    platform::end_with_parent();        // a parent that dies takes its workers with it (drained)
+    if (getppid() != parent) _exit(1);  // it died before that
     ::fcntl(workers.ready_fd, F_SETFD, 0);  // the one pipe end the worker inherits
-    execv("/proc/self/exe", argv.data());
+    execv(platform::this_executable(), argv.data());
     _exit(127);
   }
   if (pid < 0) {
@@ -255,7 +255,7 @@ int run_worker_processes(const server_options& options, int argc, char* argv[]) 
     return 1;
   }
   int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) {
+  if (!platform::make_pipe_closed_on_exec(ready)) {
     fmt::print(stderr, "asyncscope-server: cannot make a pipe for the workers: {}\n",
                strerror(errno));
     return 1;

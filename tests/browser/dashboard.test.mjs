@@ -6,6 +6,12 @@
 //    fetches it cross-site, or frames the dashboard, fires nothing.
 // 3. Reloading the page while /async-wrong?sleep=3 holds the loop shows, within a second, the
 //    page, the BLOCKED badge and the history (the bars and blocked stretches of before).
+// 4. The batch counters: after "new batch" they count from zero; a fired batch of 3
+//    /async-wrong shows requests sent but not yet accepted as waiting, ids #1 to #3, and ends
+//    "3 sent, 0 in flight, 0 waiting to be accepted, 3 answered".
+// 5. ?lang=ko: Korean labels, no English label left (log lines and names excepted); remembered.
+// 6. ?projector at 1280×720: nothing to scroll, lane names of 16 px or more, a 5 s window, the
+//    pool summed up in one lane, and the BLOCKED badge moves nothing when it turns red.
 //
 // Usage: node dashboard.test.mjs PATH/TO/asyncscope-server
 // Writes dashboard.png to the working directory, and to $ASYNCSCOPE_SCREENSHOT_DIR when set.
@@ -25,7 +31,12 @@ import { createInterface } from "node:readline";
 const NOT_RUN_EXIT_CODE = process.env.CI === "true" ? 1 : 77;
 const NOT_RUN_WORD = process.env.CI === "true" ? "FAILED (CI must run the browser test)" : "SKIPPED";
 const CHROMIUM = process.env.ASYNCSCOPE_CHROMIUM || "/usr/bin/chromium";
-const WHOLE_TEST_SECONDS = 55;
+// A sanitizer build's server is slower (ASan about 2x, TSan 4x): ctest passes the factor its
+// integration tests use (tests/CMakeLists.txt), and the waits below that wait for the server grow
+// with it; ASYNCSCOPE_TIME_SCALE overrides it, as for those tests.
+const TIME_SCALE = Number(process.env.ASYNCSCOPE_TIME_SCALE || process.env.ASYNCSCOPE_BUILD_TIME_SCALE || 1);
+const scaled = (ms) => Math.round(ms * TIME_SCALE);
+const WHOLE_TEST_SECONDS = 60 + 50 * TIME_SCALE;
 const SLEEP_SECONDS = 0.3;
 // The server writes times with microseconds; allow that rounding between one bar and the next.
 const ROUNDING = 1e-5;
@@ -265,9 +276,10 @@ async function reloadWhileTheLoopIsBlocked(page, urls, output) {
       const bands = document.querySelectorAll('[data-testid="lane-loop-0"] .blocked-band').length;
       const blocking = bars.find((bar) => bar.dataset.id === id);
       const before = bars.filter((bar) => bar.dataset.end !== "").length;
-      if (!badge || badge.textContent.replace(/\d+ ms/, "N ms") !== `loop-0 BLOCKED N ms by /async-wrong #${id}`) return false;
       // The history: the three earlier requests' bars and the blocked stretches, this one's too.
       if (!blocking || before < 3 || bands < 2) return false;
+      // The badge names the request as its bar does (counted from the batch).
+      if (!badge || badge.textContent.replace(/\d+ ms/, "N ms") !== `loop-0 BLOCKED N ms by /async-wrong ${blocking.dataset.label}`) return false;
       return { badge: badge.textContent, bars: bars.length, before, bands };
     },
     id,
@@ -279,6 +291,181 @@ async function reloadWhileTheLoopIsBlocked(page, urls, output) {
   assert.ok(output.every((line) => !line.includes(`ms by /async-wrong #${id};`)), "the loop was still blocked then");
   await saveScreenshot(page, "dashboard-reloaded-while-blocked.png");
   assert.equal(await blocking, 200);
+}
+
+// The batch counters as the page shows them, and its sentence.
+function batchCounters(page) {
+  return page.evaluate(() => {
+    const number = (id) => Number(document.querySelector(`[data-testid="${id}"]`).textContent);
+    return {
+      sent: number("batch-sent"),
+      waiting: number("batch-waiting"),
+      inFlight: number("batch-in-flight"),
+      answered: number("batch-answered"),
+      sentence: document.querySelector('[data-testid="batch-sentence"]').textContent,
+      what: document.querySelector('[data-testid="batch-what"]').textContent,
+    };
+  });
+}
+
+async function batchCountersCountThisBatchOnly(page, urls) {
+  await page.getByTestId("new-batch").click();
+  // Two requests from outside the page (as asyncscope-client in a terminal would send them).
+  await Promise.all([get(`${urls.main}async-endpoint?sleep=0`), get(`${urls.main}async-endpoint?sleep=0`)]);
+  await page.waitForFunction(() => document.querySelector('[data-testid="batch-answered"]').textContent === "2", null, { timeout: scaled(5_000) });
+  const byHand = await batchCounters(page);
+  step(`after "new batch" and 2 requests: ${JSON.stringify(byHand)}`);
+  assert.deepEqual([byHand.sent, byHand.waiting, byHand.inFlight, byHand.answered], [2, 0, 0, 2]);
+
+  // Every status while the batch runs, to see "waiting" when it happens.
+  await page.evaluate(() => {
+    window.batchSentences = [];
+    const sentence = document.querySelector('[data-testid="batch-sentence"]');
+    new MutationObserver(() => window.batchSentences.push(sentence.textContent))
+      .observe(sentence, { childList: true, characterData: true, subtree: true });
+  });
+  await page.getByTestId("seconds").fill("0.5");
+  await page.getByRole("button", { name: "3 × async-wrong" }).click();
+  await page.getByTestId("batch-sentence").filter({ hasText: "3 sent, 0 in flight, 0 waiting to be accepted, 3 answered" })
+    .waitFor({ timeout: scaled(10_000) });
+  const fired = await batchCounters(page);
+  const sentences = [...new Set(await page.evaluate(() => window.batchSentences))];
+  step(`fired batch: ${JSON.stringify(fired)}; the sentence said: ${sentences.join(" | ")}`);
+  assert.equal(fired.what, "/async-wrong × 3");
+  const ofTheBatch = sentences.slice(sentences.findIndex((text) => text.startsWith("3 sent,")));
+  assert.ok(ofTheBatch.every((text) => text.startsWith("3 sent,")), "three sent from the start of the batch");
+  assert.ok(
+    sentences.some((text) => /^3 sent, 1 in flight, [12] waiting to be accepted/.test(text)),
+    "while the first one blocked the loop, the others showed as waiting to be accepted",
+  );
+  const labels = await page.$$eval('[data-testid="lane-loop-0"] .bar[data-endpoint="/async-wrong"]', (bars) =>
+    bars.map((bar) => bar.dataset.label).slice(-3));
+  assert.deepEqual(labels, ["#1", "#2", "#3"], "the batch's bars are numbered from 1");
+  await page.getByTestId("seconds").fill(String(SLEEP_SECONDS));
+}
+
+// What a person reads on the page (log lines aside): every visible text and the labels read out.
+function visibleTexts(page) {
+  return page.evaluate(() => {
+    const texts = [document.title];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || !parent.checkVisibility() || parent.closest("script, style")) continue;
+      if (parent.closest('[data-testid="warnings"] li:not(.none)')) continue;  // log lines
+      if (node.textContent.trim()) texts.push(node.textContent.trim());
+    }
+    for (const el of document.querySelectorAll("[aria-label]")) texts.push(el.getAttribute("aria-label"));
+    return texts;
+  });
+}
+
+// The words that are names, not English: endpoints, threads, the program, the switch itself.
+function englishWordsIn(text) {
+  const names = /\/[a-z-]+|\b(?:async|sync)-[a-z-]+|\b(?:loop|pool|dashboard)-\d+|asyncscope|English|SSE|PID|I\/O|CPU|co_await|sleep|accept|ms\b/g;
+  return text.replace(names, " ").match(/[A-Za-z]{2,}/g) || [];
+}
+
+async function koreanPageLeavesNoEnglishLabel(browser, urls) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${urls.dashboard}?lang=ko`);
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
+    await page.locator('[data-testid="badge-loop-0"]').waitFor();
+    const texts = await visibleTexts(page);
+    const all = texts.join("\n");
+    for (const korean of ["이벤트 루프", "이번 배치", "보낸 요청", "accept 대기", "처리 중", "응답 완료", "요청 한꺼번에 보내기", "블로킹 감지기", "막힘 없음", "SSE 연결됨"]) {
+      assert.ok(all.includes(korean), `the Korean page says ${korean}`);
+    }
+    const english = texts.filter((text) => englishWordsIn(text).length > 0);
+    step(`?lang=ko: ${texts.length} texts, English left: ${JSON.stringify(english)}`);
+    assert.deepEqual(english, [], "no English label left on the Korean page");
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "ko");
+    // Remembered: the same browser opens the page in Korean without ?lang, until English is chosen.
+    await page.goto(urls.dashboard);
+    await page.getByTestId("new-batch").filter({ hasText: "새 배치" }).waitFor({ timeout: scaled(5_000) });
+    await page.getByTestId("lang-en").click();
+    await page.getByTestId("new-batch").filter({ hasText: "new batch" }).waitFor({ timeout: scaled(5_000) });
+    step("the language was remembered, and English is back");
+  } finally {
+    await page.close();
+  }
+}
+
+// Where the badge, the counters and the timeline are, to the pixel (the counters' width follows
+// their numbers; where they start and how tall they are must not change).
+function layoutBoxes(page) {
+  return page.evaluate(() => ["badge-loop-0", "batch", "lane-loop-0"].map((id) => {
+    const box = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+    const width = id === "batch" ? "" : Math.round(box.width);
+    return [id, Math.round(box.x), Math.round(box.y), width, Math.round(box.height)].join(" ");
+  }));
+}
+
+function noVerticalScroll(page) {
+  return page.evaluate(() => ({
+    scrollHeight: document.documentElement.scrollHeight,
+    innerHeight: window.innerHeight,
+    scrollWidth: document.documentElement.scrollWidth,
+    fits: document.documentElement.scrollHeight <= window.innerHeight && document.body.scrollHeight <= window.innerHeight &&
+      document.documentElement.scrollWidth <= window.innerWidth,
+  }));
+}
+
+async function projectorFitsOneScreen(browser, urls) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  try {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${urls.dashboard}?projector`);
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
+    await page.locator('[data-testid="badge-loop-0"]').waitFor();
+    assert.equal(await page.getByTestId("window-5").getAttribute("aria-pressed"), "true", "a 5 s window");
+    // Forty pool threads busy at once: the most lanes the page can be asked to draw.
+    await page.getByTestId("seconds").fill("1");
+    await page.getByRole("button", { name: "50 × sync-endpoint" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 20, null, { timeout: scaled(10_000) });
+    await page.waitForTimeout(200);
+    const busy = await page.evaluate(() => ({
+      lanes: document.querySelectorAll("#pool-lanes .lane").length,
+      drawn: [...document.querySelectorAll("#pool-lanes .lane")].filter((lane) => lane.checkVisibility()).length,
+      summary: document.querySelector('[data-testid="pool-summary"]').textContent.replace(/\s+/g, " ").trim(),
+      nameSizes: [...document.querySelectorAll(".lane-name")].filter((name) => name.checkVisibility())
+        .map((name) => parseFloat(getComputedStyle(name).fontSize)),
+    }));
+    const scroll = await noVerticalScroll(page);
+    step(`projector, 50 × sync-endpoint: ${JSON.stringify(busy)}; ${JSON.stringify(scroll)}`);
+    assert.ok(scroll.fits, `nothing below the fold at 1280×720, nothing to the right (page ${scroll.scrollWidth}×${scroll.scrollHeight} px)`);
+    assert.ok(busy.nameSizes.length >= 3 && busy.nameSizes.every((size) => size >= 16), `lane names ≥ 16 px: ${busy.nameSizes}`);
+    assert.ok(busy.drawn <= 6 && busy.drawn >= 1, `at most six pool lanes drawn (${busy.drawn} of ${busy.lanes})`);
+    assert.match(busy.summary, /more busy, not drawn/, "the other busy threads are summed up");
+    await saveScreenshot(page, "dashboard-projector.png");
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length === 0, null, { timeout: scaled(15_000) });
+
+    // The badge turns red in place.
+    const before = await layoutBoxes(page);
+    await page.getByRole("button", { name: "1 × async-wrong" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "true", null, { timeout: scaled(5_000), polling: "raf" });
+    await page.waitForTimeout(300);
+    const during = await layoutBoxes(page);
+    const scrollDuring = await noVerticalScroll(page);
+    step(`badge and lanes before: ${JSON.stringify(before)}, while BLOCKED: ${JSON.stringify(during)}`);
+    assert.deepEqual(during, before, "turning BLOCKED moved nothing");
+    assert.ok(scrollDuring.fits, "still nothing below the fold while blocked");
+    await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: scaled(5_000) });
+
+    // In Korean too (its labels are longer on a line, its glyphs taller).
+    await page.goto(`${urls.dashboard}?projector&lang=ko`);
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
+    await page.getByRole("button", { name: "3 × sync-endpoint" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 3, null, { timeout: scaled(10_000) });
+    const korean = await noVerticalScroll(page);
+    step(`projector in Korean: ${JSON.stringify(korean)}`);
+    assert.ok(korean.fits, `the Korean projector page fits 1280×720 too (${korean.scrollWidth}×${korean.scrollHeight} px)`);
+    await saveScreenshot(page, "dashboard-projector-ko.png");
+    await page.getByTestId("lang-en").click();
+  } finally {
+    await page.close();
+  }
 }
 
 async function main() {
@@ -312,9 +499,13 @@ async function main() {
     await threeAsyncWrongRequestsRunOneAfterAnother(page, urls.dashboard);
     await anotherSiteFiresNothing(browser, urls, output);
     await reloadWhileTheLoopIsBlocked(page, urls, output);
+    await batchCountersCountThisBatchOnly(page, urls);
+    await koreanPageLeavesNoEnglishLabel(browser, urls);
+    await projectorFitsOneScreen(browser, urls);
     console.log(
       "PASSED: 3 × async-wrong ran one after another on loop-0, BLOCKED shown, warning listed; " +
-        "another site fired nothing; reloaded while blocked, the badge and history showed within 1 s",
+        "another site fired nothing; reloaded while blocked, the badge and history showed within 1 s; " +
+        "batch counters; Korean with no English label left; projector at 1280×720",
     );
   } catch (error) {
     console.error(`FAILED: ${error.stack || error}`);

@@ -19,10 +19,6 @@ http_answer ask(const server_process& server, const std::string& request) {
   return parse_http_answer(raw_exchange(server.port(), request));
 }
 
-bool still_serves(const server_process& server) {
-  return ask(server, http_request("GET /healthz")).status == 200;
-}
-
 int count_of(const std::string& text, const std::string& what) {
   int n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;

@@ -390,6 +390,11 @@ http_answer parse_http_answer(const std::string& raw) {
   return a;
 }
 
+bool still_serves(const server_process& server) {
+  const auto health = parse_http_answer(raw_exchange(server.port(), http_request("GET /healthz")));
+  return health.status == 200 && health.json == boost::json::object{{"status", "ok"}};
+}
+
 double number(const boost::json::value& v) {
   return v.is_double() ? v.as_double() : v.to_number<double>();
 }

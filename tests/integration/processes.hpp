@@ -120,6 +120,10 @@ struct http_answer {
 
 http_answer parse_http_answer(const std::string& raw);
 
+// Whether the server still answers `GET /healthz` with 200 {"status":"ok"}: after a test has
+// thrown something at it.
+bool still_serves(const server_process& server);
+
 // A JSON number as a double, whether Boost.JSON stored it as a double or an integer.
 double number(const boost::json::value& v);
 

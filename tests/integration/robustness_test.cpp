@@ -20,11 +20,6 @@ http_answer get(const server_process& server, const std::string& request) {
   return parse_http_answer(raw_exchange(server.port(), request));
 }
 
-bool still_serves(const server_process& server) {
-  const auto health = get(server, http_request("GET /healthz"));
-  return health.status == 200 && health.json == json::object{{"status", "ok"}};
-}
-
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

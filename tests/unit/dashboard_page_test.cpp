@@ -35,8 +35,10 @@ TEST(DashboardPage, ListensToTheEventStreamAndFiresThroughTheServer) {
   const std::string page{asyncscope::dashboard_page()};
   EXPECT_NE(page.find("new EventSource(\"/events\")"), std::string::npos);
   EXPECT_NE(page.find("\"/fire?\""), std::string::npos);
-  // The header only the dashboard's own page sends (fire_guard.hpp).
-  EXPECT_NE(page.find("headers: { \"X-Asyncscope-Fire\": \"1\" }"), std::string::npos);
+  // The header only the dashboard's own page sends, and with --classroom the teacher's token
+  // (fire_guard.hpp).
+  EXPECT_NE(page.find("const headers = { \"X-Asyncscope-Fire\": \"1\" };"), std::string::npos);
+  EXPECT_NE(page.find("headers[\"X-Asyncscope-Token\"] = page.fireToken;"), std::string::npos);
   // The end of the history a new page is sent.
   EXPECT_NE(page.find("on(\"live\""), std::string::npos);
 }

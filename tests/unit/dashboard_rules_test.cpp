@@ -73,6 +73,87 @@ TEST(FireGuard, AnotherOriginOrSiteIsRefusedEvenWithTheHeader) {
   EXPECT_TRUE(why_fire_is_refused(no_host));
 }
 
+// --classroom: the room watches, the teacher fires.
+constexpr std::string_view teacher_token = "0123456789abcdef0123456789abcdef";
+
+fire_request_origin from_a_students_laptop(std::string_view host = "192.168.0.10:8001") {
+  auto r = from_the_page();
+  r.host = host;
+  r.origin = std::nullopt;  // set below where it matters
+  r.peer_is_loopback = false;
+  return r;
+}
+
+TEST(ClassroomFireGuard, AStudentsPageCannotFireWithoutTheToken) {
+  auto student = from_a_students_laptop();
+  student.origin = "http://192.168.0.10:8001";
+  const auto why = why_fire_is_refused(student, teacher_token);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("only the teacher fires"), std::string::npos) << *why;
+  // Without --classroom the same request fires: the guard only asks for the page's header.
+  EXPECT_EQ(why_fire_is_refused(student), std::nullopt);
+}
+
+TEST(ClassroomFireGuard, AWrongOrPartialTokenIsRefused) {
+  auto student = from_a_students_laptop();
+  for (std::string_view guess :
+       {"", "0", "0123456789abcdef", "0123456789abcdef0123456789abcdee",
+        "0123456789abcdef0123456789abcdef0", "0123456789ABCDEF0123456789ABCDEF"}) {
+    student.token = guess;
+    EXPECT_TRUE(why_fire_is_refused(student, teacher_token)) << "'" << guess << "'";
+  }
+}
+
+TEST(ClassroomFireGuard, TheTeachersTokenFiresFromAnotherDevice) {
+  auto tablet = from_a_students_laptop();
+  tablet.token = teacher_token;
+  EXPECT_EQ(why_fire_is_refused(tablet, teacher_token), std::nullopt);
+  // ...but not from another site: the token does not replace the cross-site checks.
+  tablet.origin = "http://evil.example";
+  EXPECT_TRUE(why_fire_is_refused(tablet, teacher_token));
+  tablet.origin = std::nullopt;
+  tablet.fire_header = std::nullopt;
+  EXPECT_TRUE(why_fire_is_refused(tablet, teacher_token));
+}
+
+TEST(ClassroomFireGuard, TheServersOwnMachineFiresWithoutTheToken) {
+  EXPECT_EQ(why_fire_is_refused(from_the_page(), teacher_token), std::nullopt);
+  auto localhost = from_the_page();
+  localhost.host = "localhost:8001";
+  localhost.origin = "http://localhost:8001";
+  EXPECT_EQ(why_fire_is_refused(localhost, teacher_token), std::nullopt);
+}
+
+TEST(ClassroomFireGuard, ALoopbackPeerUnderAForeignNameNeedsTheToken) {
+  // DNS rebinding: a page on evil.example, opened on the teacher's machine, points its name at
+  // this machine. Its Origin and Host agree, and the peer is loopback; the name gives it away.
+  auto rebound = from_the_page();
+  rebound.host = "evil.example:8001";
+  rebound.origin = "http://evil.example:8001";
+  EXPECT_EQ(why_fire_is_refused(rebound), std::nullopt);  // (without --classroom: loopback-only
+                                                          // servers answer 421 before this)
+  EXPECT_TRUE(why_fire_is_refused(rebound, teacher_token));
+  // A student who reaches the port under a loopback name is still not a loopback peer.
+  auto spoofed = from_a_students_laptop("127.0.0.1:8001");
+  EXPECT_TRUE(why_fire_is_refused(spoofed, teacher_token));
+}
+
+TEST(ClassroomToken, ComparesWholeTokensOnly) {
+  EXPECT_TRUE(same_token(teacher_token, teacher_token));
+  EXPECT_FALSE(same_token("", teacher_token));
+  EXPECT_FALSE(same_token(teacher_token.substr(0, 31), teacher_token));
+  EXPECT_FALSE(same_token(std::string(teacher_token) + "0", teacher_token));
+  EXPECT_FALSE(same_token("", ""));  // no token is never a match
+}
+
+TEST(ClassroomToken, IsNewEachTimeAnd128BitsOfHex) {
+  const auto first = new_fire_token();
+  const auto second = new_fire_token();
+  EXPECT_EQ(first.size(), 32u);
+  EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), std::string::npos) << first;
+  EXPECT_NE(first, second);
+}
+
 TEST(FireBudget, TakesAllOrNothingAndGetsItBack) {
   fire_budget budget{60};
   EXPECT_TRUE(budget.try_take(50 * 1.0));

@@ -118,3 +118,20 @@ TEST(ServerOptions, TheDashboardHasItsOwnPortAndAViewerLimit) {
     EXPECT_EQ(bad.exit_code, 2);
   }
 }
+
+TEST(ServerOptions, ClassroomOpensTheDashboardToTheRoomButNotTheMainPort) {
+  const auto plain = parse({});
+  ASSERT_TRUE(plain.options);
+  EXPECT_FALSE(plain.options->classroom);
+  EXPECT_EQ(plain.options->dashboard_host, "");  // the dashboard listens on --host
+  const auto p = parse({"--classroom"});
+  ASSERT_TRUE(p.options) << p.message;
+  EXPECT_TRUE(p.options->classroom);
+  EXPECT_EQ(p.options->dashboard_host, "0.0.0.0");
+  EXPECT_EQ(p.options->host, "127.0.0.1");  // students watch; they do not send the requests
+  EXPECT_EQ(p.options->max_viewers, 100);   // a class
+  const auto workers = parse({"--classroom", "--workers", "2"});
+  EXPECT_FALSE(workers.options);
+  EXPECT_EQ(workers.exit_code, 2);
+  EXPECT_NE(workers.message.find("--classroom"), std::string::npos) << workers.message;
+}

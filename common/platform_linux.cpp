@@ -1,17 +1,64 @@
-#include "warm_heap.hpp"
+// Linux (glibc): see platform.hpp. Everything here is a plain system call or glibc function;
+// nothing else in asyncscope includes a Linux-only header.
 
+#include "platform.hpp"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-namespace asyncscope {
+namespace asyncscope::platform {
 
-void warm_this_threads_heap(std::size_t bytes) {
+void name_this_thread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // the kernel keeps 15 chars
+}
+
+long this_thread_id() {
+  return gettid();
+}
+
+int unsent_bytes(int socket) {
+  int bytes = 0;
+  return ioctl(socket, SIOCOUTQ, &bytes) == 0 ? bytes : 0;
+}
+
+int accept_queue_length(int listening_socket) {
+  // For a listening socket, Linux reports its accept queue in tcpi_unacked (what `ss -lt`
+  // prints as Recv-Q).
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (getsockopt(listening_socket, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return -1;
+  if (info.tcpi_state != TCP_LISTEN) return -1;  // closed at shutdown (or the number reused)
+  return static_cast<int>(info.tcpi_unacked);
+}
+
+const char* this_executable() {
+  return "/proc/self/exe";
+}
+
+bool make_pipe_closed_on_exec(int ends[2]) {
+  return pipe2(ends, O_CLOEXEC) == 0;
+}
+
+bool end_with_parent() {
+  return prctl(PR_SET_PDEATHSIG, SIGTERM) == 0;
+}
+
+void fault_in_heap(std::size_t bytes) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   (void)bytes;  // the sanitizers bring their own allocator: nothing of this would stay warm
 #else
@@ -40,4 +87,4 @@ void warm_this_threads_heap(std::size_t bytes) {
 #endif
 }
 
-}  // namespace asyncscope
+}  // namespace asyncscope::platform
