@@ -22,9 +22,10 @@ namespace {
 
 // More threads than this are shown as "40 threads: pool-00 × 2, pool-01 × 1, ...".
 constexpr std::size_t threads_listed_in_full = 4;
-// Others' waiting, summed, below which a holder is not named: a millisecond here and there is
-// the loop taking turns between requests, not something that held them up.
-constexpr double least_held_up = 0.01;
+// Others' waiting per request it held, below which a holder is not named: a few milliseconds
+// each is the loop taking turns between many requests (a busy machine stretches a turn), not
+// something that held them up.
+constexpr double least_held_up = 0.02;
 
 // Success as the exit code counts it: an answer came, and its status is 2xx.
 bool is_ok(const request_record& record) {
@@ -294,7 +295,9 @@ std::vector<holder> worst_holders(const std::vector<request_record>& records, st
   }
   std::vector<holder> ranked;
   for (auto& [id, h] : by_request) {
-    if (h.seconds >= least_held_up) ranked.push_back(std::move(h));
+    if (h.seconds >= least_held_up * static_cast<double>(h.requests)) {
+      ranked.push_back(std::move(h));
+    }
   }
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.seconds > b.seconds; });

@@ -77,7 +77,7 @@ struct summary {
 };
 
 // The holders named in the answers' waited_behind, summed per request, worst first, at most
-// `most` of them, and only those that held others up 10 ms or more in all.
+// `most` of them, and only those that held each request they held up 20 ms or more on average.
 std::vector<holder> worst_holders(const std::vector<request_record>& records, std::size_t most);
 
 // Nearest-rank percentile of values sorted ascending: the value at index ceil(p/100 * n) - 1.
