@@ -61,6 +61,9 @@ po::options_description client_flags() {
     ("todo-mix", po::bool_switch(),
      "with --duration on a ToDo list (-e async/tasks): each connection creates a task, lists "
      "the tasks, marks it done and deletes it, over and over")
+    ("trace-out", po::value<std::string>()->value_name("FILE"),
+     "after the run, fetch the server's flight recorder for the run's seconds (GET /trace) and "
+     "write it to FILE: Chrome trace-event JSON, for ui.perfetto.dev or chrome://tracing")
     ("help", "show this help")
     ("version", "show the version");
   // clang-format on
@@ -165,6 +168,7 @@ client_options options_from(const po::variables_map& vm, std::string path) {
   if (vm.count("export")) options.export_path = vm["export"].as<std::string>();
   if (vm.count("duration")) options.duration_seconds = vm["duration"].as<double>();
   options.todo_mix = vm["todo-mix"].as<bool>();
+  if (vm.count("trace-out")) options.trace_out = vm["trace-out"].as<std::string>();
   return options;
 }
 
@@ -210,9 +214,8 @@ parsed_command_line parse_client_options(int argc, const char* const argv[]) {
   const auto& name = vm["endpoint"].as<std::string>();
   // A space or a control character would end the request line early, and a CR LF would start a
   // header of the caller's choosing: refused here, never sent.
-  const auto unsafe = std::find_if(name.begin(), name.end(), [](unsigned char c) {
-    return c <= ' ' || c == 0x7f;
-  });
+  const auto unsafe =
+      std::find_if(name.begin(), name.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
   if (unsafe != name.end()) {
     return usage_error(fmt::format(
         "--endpoint may not contain spaces or control characters (found byte 0x{:02x}); "
@@ -261,6 +264,9 @@ std::string client_help_text() {
          "  asyncscope-client -e async/tasks -c 10 --duration 3 -q\n"
          "      throughput: 10 connections kept alive for 3 s, each asking again as soon as it is\n"
          "      answered; the summary says how many requests per second were answered\n\n"
+         "  asyncscope-client -e async-wrong -c 5 -q --trace-out run.json\n"
+         "      then open run.json in ui.perfetto.dev: a track per server thread, a slice per\n"
+         "      handler run, arrows joining each request's runs\n\n"
          "--timeline uses the terminal's width, else $COLUMNS, else 100 columns, and colour only\n"
          "on a terminal without NO_COLOR; it draws at most 6 rows of bars, so that a run fits in\n"
          "24 lines. --export creates or replaces FILE before the first request is sent, so a path\n"

@@ -26,6 +26,7 @@ struct client_options {
   // With duration_seconds, on a ToDo list: each connection creates a task, lists, marks it done
   // and deletes it, over and over, instead of repeating one GET.
   bool todo_mix = false;
+  std::optional<std::string> trace_out{};  // write the server's trace of the run here
 
   // The request target: the path plus "?sleep=..." when asked for.
   std::string target() const;

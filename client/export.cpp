@@ -42,6 +42,15 @@ std::string csv_cell(const json::value& value) {
   }
 }
 
+// "#1 0.200000; #2 0.200000": whom the request waited behind, and how many seconds, in a cell.
+std::string waited_behind_text(const std::vector<wait_cause>& causes) {
+  std::vector<std::string> parts;
+  for (const auto& cause : causes) {
+    parts.push_back(fmt::format("#{} {:.6f}", cause.request_id, cause.seconds));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 }  // namespace
 
 std::optional<export_format> export_format_of(std::string_view path) {
@@ -69,6 +78,12 @@ json::object export_record(const request_record& record, double run_started_at) 
   out["started_at"] = r ? json::value(round_to_microseconds(r->started_at)) : json::value();
   out["finished_at"] = r ? json::value(round_to_microseconds(r->finished_at)) : json::value();
   out["duration"] = r ? json::value(round_to_microseconds(r->duration)) : json::value();
+  const auto* t = r && r->timing ? &*r->timing : nullptr;
+  out["queued"] = t ? json::value(round_to_microseconds(t->queued)) : json::value();
+  out["busy"] = t ? json::value(round_to_microseconds(t->busy)) : json::value();
+  out["waiting"] = t ? json::value(round_to_microseconds(t->waiting)) : json::value();
+  out["resumes"] = t ? json::value(t->resumes) : json::value();
+  out["waited_behind"] = t ? json::value(waited_behind_text(r->waited_behind)) : json::value();
   return out;
 }
 

@@ -23,9 +23,10 @@ inline constexpr std::string_view export_extensions = ".csv, .jsonl, .ndjson or 
 std::optional<export_format> export_format_of(std::string_view path);
 
 // The fields of one request, in the order CSV columns show them: one list for both formats.
-inline constexpr std::array<std::string_view, 13> export_fields{
-    "index", "sent_at",   "received_at", "latency",    "status",      "error",   "request_id",
-    "pid",   "thread_id", "thread_name", "started_at", "finished_at", "duration"};
+inline constexpr std::array<std::string_view, 18> export_fields{
+    "index",      "sent_at", "received_at", "latency",     "status",     "error",
+    "request_id", "pid",     "thread_id",   "thread_name", "started_at", "finished_at",
+    "duration",   "queued",  "busy",        "waiting",     "resumes",    "waited_behind"};
 
 // One request as the export writes it: the client's times as Unix epoch seconds (placed with
 // `run_started_at`), the server's record when it sent one, null for what is not known.

@@ -8,11 +8,13 @@
 #include "summary.hpp"
 #include "terminal.hpp"
 #include "timeline.hpp"
+#include "trace_fetch.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -42,12 +44,13 @@ void explain_no_connection(const asyncscope::client_options& options,
              options.host, options.port, first.error, host_flag, options.port);
 }
 
-// Creates the --export file before the first request: a path that cannot be written should
-// not cost a whole run (fifty blocked requests take fifty seconds) before it is reported.
-bool open_export_file(const std::string& path, std::ofstream& file) {
+// Creates the --export (or --trace-out) file before the first request: a path that cannot be
+// written should not cost a whole run (fifty blocked requests take fifty seconds) before it is
+// reported.
+bool open_output_file(std::string_view flag, const std::string& path, std::ofstream& file) {
   file.open(path, std::ios::binary | std::ios::trunc);
   if (file) return true;
-  fmt::print(stderr, "asyncscope-client: cannot write --export file '{}': {}\n", path,
+  fmt::print(stderr, "asyncscope-client: cannot write {} file '{}': {}\n", flag, path,
              std::strerror(errno));
   return false;
 }
@@ -61,6 +64,26 @@ bool write_export(const asyncscope::client_options& options, const asyncscope::l
   if (file) return true;
   fmt::print(stderr, "asyncscope-client: writing --export file '{}' failed: {}\n",
              *options.export_path, std::strerror(errno));
+  return false;
+}
+
+// Fetches the server's trace of the run (its seconds, and one more for the connections before
+// the first send) into the --trace-out file opened before the run; says so if it failed.
+bool write_trace(const asyncscope::client_options& options, const asyncscope::summary& summary,
+                 std::ofstream& file) {
+  const auto fetched =
+      asyncscope::fetch_trace(options.host, options.port, std::ceil(summary.total_time) + 1, 60);
+  if (!fetched.ok) {
+    fmt::print(stderr,
+               "asyncscope-client: could not fetch the server's trace for --trace-out: {}\n",
+               fetched.error);
+    return false;
+  }
+  file << fetched.body;
+  file.close();
+  if (file) return true;
+  fmt::print(stderr, "asyncscope-client: writing --trace-out file '{}' failed: {}\n",
+             *options.trace_out, std::strerror(errno));
   return false;
 }
 
@@ -84,7 +107,11 @@ int main(int argc, char* argv[]) {
   }
   const auto& options = command_line.options;
   std::ofstream export_file;
-  if (options.export_path && !open_export_file(*options.export_path, export_file)) {
+  if (options.export_path && !open_output_file("--export", *options.export_path, export_file)) {
+    return bad_usage;
+  }
+  std::ofstream trace_file;
+  if (options.trace_out && !open_output_file("--trace-out", *options.trace_out, trace_file)) {
     return bad_usage;
   }
 
@@ -114,6 +141,9 @@ int main(int argc, char* argv[]) {
     }
   }
   if (options.export_path && !write_export(options, run, summary, export_file)) return bad_usage;
+  if (options.trace_out && !none_connected && !write_trace(options, summary, trace_file)) {
+    return bad_usage;
+  }
   if (run.paced_connects > 0 && !options.json) {
     fmt::print(stderr,
                "asyncscope-client: {} connects waited for a free file descriptor (open-file limit "

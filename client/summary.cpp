@@ -22,6 +22,10 @@ namespace {
 
 // More threads than this are shown as "40 threads: pool-00 × 2, pool-01 × 1, ...".
 constexpr std::size_t threads_listed_in_full = 4;
+// Others' waiting per request it held, below which a holder is not named: a few milliseconds
+// each is the loop taking turns between many requests (a busy machine stretches a turn), not
+// something that held them up.
+constexpr double least_held_up = 0.02;
 
 // Success as the exit code counts it: an answer came, and its status is 2xx.
 bool is_ok(const request_record& record) {
@@ -72,6 +76,71 @@ void add_server_view(summary& s, const std::vector<request_record>& records) {
   }
   for (const auto& [pid, answers] : s.answers_per_pid) s.server_pids.push_back(pid);
   s.max_overlap = max_overlap(intervals);
+}
+
+// The p50 and p99 of each part of the answers' timing, when some answer has one.
+std::optional<timing_summary> timing_of(const std::vector<request_record>& records) {
+  std::vector<double> queued, busy, waiting, resumes;
+  for (const auto& record : records) {
+    if (!is_ok(record) || !record.result || !record.result->timing) continue;
+    const auto& t = *record.result->timing;
+    queued.push_back(t.queued);
+    busy.push_back(t.busy);
+    waiting.push_back(t.waiting);
+    resumes.push_back(t.resumes);
+  }
+  if (queued.empty()) return std::nullopt;
+  const auto spread_of = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return spread{percentile(values, 50), percentile(values, 99)};
+  };
+  return timing_summary{.requests = queued.size(),
+                        .queued = spread_of(queued),
+                        .busy = spread_of(busy),
+                        .waiting = spread_of(waiting),
+                        .resumes = spread_of(resumes)};
+}
+
+json::value spread_json(const spread& s, bool seconds) {
+  if (!seconds) return {{"p50", s.p50}, {"p99", s.p99}};
+  return {{"p50", round_to_microseconds(s.p50)}, {"p99", round_to_microseconds(s.p99)}};
+}
+
+json::value timing_json(const std::optional<timing_summary>& t) {
+  if (!t) return nullptr;
+  return {{"requests", t->requests},
+          {"queued", spread_json(t->queued, true)},
+          {"busy", spread_json(t->busy, true)},
+          {"waiting", spread_json(t->waiting, true)},
+          {"resumes", spread_json(t->resumes, false)}};
+}
+
+json::array holders_json(const std::vector<holder>& holders) {
+  json::array out;
+  for (const auto& h : holders) {
+    out.push_back({{"request_id", h.request_id},
+                   {"endpoint", h.endpoint},
+                   {"seconds", round_to_microseconds(h.seconds)},
+                   {"requests", h.requests},
+                   {"location", h.location}});
+  }
+  return out;
+}
+
+// A p50 and a p99 in one unit, three digits: "0.215/1.02 ms", "24.5/49.0 s".
+std::string spread_text(const spread& s) {
+  if (std::max(s.p50, s.p99) < 1) {
+    return fmt::format("{:.3g}/{:.3g} ms", s.p50 * 1000, s.p99 * 1000);
+  }
+  return fmt::format("{:.3g}/{:.3g} s", s.p50, s.p99);
+}
+
+// "#1 /async-wrong: 0.80 s of others' waiting (4 requests) in async_wrong (...)"
+std::string holder_text(const holder& h) {
+  auto text = fmt::format("#{} {}: {:.2f} s of others' waiting ({})", h.request_id, h.endpoint,
+                          h.seconds, requests_text(h.requests));
+  if (!h.location.empty()) text += " in " + h.location;
+  return text;
 }
 
 // null when nothing succeeded, so scripts see "no latency" rather than zeros.
@@ -211,6 +280,31 @@ std::size_t max_overlap(const std::vector<interval>& intervals) {
   return most;
 }
 
+std::vector<holder> worst_holders(const std::vector<request_record>& records, std::size_t most) {
+  std::map<std::uint64_t, holder> by_request;
+  for (const auto& record : records) {
+    if (!record.result) continue;
+    for (const auto& cause : record.result->waited_behind) {
+      auto& h = by_request[cause.request_id];
+      h.request_id = cause.request_id;
+      h.endpoint = cause.endpoint;
+      h.seconds += cause.seconds;
+      ++h.requests;
+      if (h.location.empty()) h.location = cause.location;
+    }
+  }
+  std::vector<holder> ranked;
+  for (auto& [id, h] : by_request) {
+    if (h.seconds >= least_held_up * static_cast<double>(h.requests)) {
+      ranked.push_back(std::move(h));
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  if (ranked.size() > most) ranked.resize(most);
+  return ranked;
+}
+
 std::string verdict(const summary& s) {
   auto sentence = verdict_on_the_answers(s);
   if (s.ok > 0 && s.failed > 0) sentence += fmt::format(" ({} failed)", s.failed);
@@ -243,6 +337,8 @@ summary summarize(const client_options& options, const std::vector<request_recor
   if (!latencies.empty()) s.latency = latency_of(std::move(latencies));
 
   add_server_view(s, records);
+  s.timing = timing_of(records);
+  s.held_up_by = worst_holders(records, 3);
   if (!s.ideal_time) s.ideal_time = options.sleep_seconds();
   if (s.ideal_time) s.serial_time = static_cast<double>(s.count) * *s.ideal_time;
   if (options.duration_seconds && s.answered_time > 0) {
@@ -272,7 +368,9 @@ std::string summary_json(const summary& s) {
                          {"verdict", s.verdict},
                          {"failures", counts_json(s.failures)},
                          {"concurrency", s.concurrency},
-                         {"requests_per_second", optional_seconds_json(s.requests_per_second)}};
+                         {"requests_per_second", optional_seconds_json(s.requests_per_second)},
+                         {"timing", timing_json(s.timing)},
+                         {"held_up_by", holders_json(s.held_up_by)}};
   return to_json_text(out);
 }
 
@@ -297,6 +395,16 @@ std::string summary_text(const summary& s, int width) {
     line("server:",
          fmt::format("{}; {}", pids_text(s.answers_per_pid), threads_text(s.server_threads)));
     line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
+  }
+  if (s.timing) {
+    const auto& t = *s.timing;
+    line("timing:", fmt::format("queued {}, busy {}, waiting {} (p50/p99)", spread_text(t.queued),
+                                spread_text(t.busy), spread_text(t.waiting)));
+  }
+  if (!s.held_up_by.empty()) {
+    std::vector<std::string> holders;
+    for (const auto& h : s.held_up_by) holders.push_back(holder_text(h));
+    line("held up by:", fmt::format("{}", fmt::join(holders, "; ")));
   }
   line("verdict:", s.verdict);
   if (s.requests_per_second) {

@@ -29,6 +29,30 @@ struct latency_summary {
   double max = 0;
 };
 
+// The middle and the tail of one of the server's per-request times (seconds, or resumes).
+struct spread {
+  double p50 = 0;
+  double p99 = 0;
+};
+
+// How the answered requests' time split on the server (their `timing`), when it says.
+struct timing_summary {
+  std::size_t requests = 0;  // answers that carried a timing
+  spread queued{};
+  spread busy{};
+  spread waiting{};
+  spread resumes{};
+};
+
+// A request that held a thread while others were ready: all the time they waited behind it.
+struct holder {
+  std::uint64_t request_id = 0;
+  std::string endpoint{};
+  double seconds = 0;        // summed over the requests that waited behind it
+  std::size_t requests = 0;  // how many of this run's requests name it
+  std::string location{};    // where it blocked, when the server caught it
+};
+
 // Everything the client prints after the responses, human or JSON.
 struct summary {
   std::string endpoint{};
@@ -50,7 +74,13 @@ struct summary {
   std::map<std::string, std::size_t> failures{};  // "timeout" -> 3
   // --duration runs: answered requests per second, first send to the last answer.
   std::optional<double> requests_per_second{};
+  std::optional<timing_summary> timing{};  // none when no answer had a timing
+  std::vector<holder> held_up_by{};        // the worst holders named in waited_behind, worst first
 };
+
+// The holders named in the answers' waited_behind, summed per request, worst first, at most
+// `most` of them, and only those that held each request they held up 20 ms or more on average.
+std::vector<holder> worst_holders(const std::vector<request_record>& records, std::size_t most);
 
 // Nearest-rank percentile of values sorted ascending: the value at index ceil(p/100 * n) - 1.
 // No interpolation, so the answer is always a latency some request really had. 0 when empty.

@@ -38,9 +38,11 @@ constexpr std::size_t threads_named_in_full = 3;
 // with the square of the rows, not the cube, for a run of thousands of scattered requests.
 constexpr std::size_t rows_compared_pairwise = 64;
 
-// Two glyphs (and two colours) so that back-to-back bars in one lane can be told apart.
-constexpr std::string_view bar_glyphs[] = {"█", "▒"};
-constexpr std::string_view bar_colours[] = {"\x1b[1;36m", "\x1b[1;35m"};
+// Two glyphs (and two colours) so that back-to-back bars in one lane can be told apart, and a
+// faint third for the time a request was queued before its bar.
+constexpr std::string_view bar_glyphs[] = {"█", "▒", "·"};
+constexpr std::string_view bar_colours[] = {"\x1b[1;36m", "\x1b[1;35m", "\x1b[90m"};
+constexpr std::size_t queued_cell = 2;
 constexpr std::string_view no_colour = "\x1b[0m";
 
 // The thread a response names: its name, or its OS thread id when it has none.
@@ -52,7 +54,7 @@ std::string thread_label(const endpoint_result& result) {
 using bars_by_thread =
     std::map<std::tuple<std::int64_t, std::string, std::int64_t>, std::vector<timeline_bar>>;
 
-// What one terminal cell of a row shows: nothing, or a bar drawn with glyph 0 or 1.
+// What one terminal cell of a row shows: nothing, a bar drawn with glyph 0 or 1, or queued.
 using lane_cells = std::vector<std::optional<std::size_t>>;
 
 // Which of a thread's requests a step of a staircase holds: its 11th to 20th, counting from 1.
@@ -105,6 +107,17 @@ lane_cells cells_of(std::span<const timeline_bar> bars, std::size_t ordinal, con
     }
     for (auto c = first; c < last; ++c) cells[static_cast<std::size_t>(c)] = (ordinal + i) % 2;
     previous_last = last;
+  }
+  // Queued time, where no bar is drawn: at least half a column of it, so rounding draws none.
+  for (const auto& bar : bars) {
+    if (bar.queued < seconds_per_column / 2) continue;
+    const auto [from, to] =
+        bar_columns({.started_at = bar.started_at - bar.queued, .finished_at = bar.started_at},
+                    t.start, t.end, columns);
+    for (auto c = from; c < to; ++c) {
+      auto& cell = cells[static_cast<std::size_t>(c)];
+      if (!cell) cell = queued_cell;
+    }
   }
   return cells;
 }
@@ -388,6 +401,12 @@ std::string legend_text(const chart& c, const timeline& t, int width, bool colou
       if (!stepped && row.step) stepped = &row;
     }
   }
+  const bool queued = std::any_of(c.processes.begin(), c.processes.end(), [](const auto& p) {
+    return std::any_of(p.rows.begin(), p.rows.end(), [](const drawn_row& row) {
+      return std::find(row.cells.begin(), row.cells.end(), queued_cell) != row.cells.end();
+    });
+  });
+  if (queued) parts.push_back(fmt::format("{} queued: ready, its thread held", bar_glyphs[2]));
   if (repeated) parts.push_back(fmt::format("× {0}: {0} rows alike", repeated->rows));
   if (stepped && stepped->step->first == stepped->step->last) {
     parts.emplace_back("1st, 2nd, …: the order its thread ran them in");
@@ -469,7 +488,10 @@ timeline build_timeline(const load_result& run) {
     }
     const auto& r = *record.result;
     bars[{r.pid, thread_label(r), r.thread_id}].push_back(
-        {.index = record.index, .started_at = r.started_at, .finished_at = r.finished_at});
+        {.index = record.index,
+         .started_at = r.started_at,
+         .finished_at = r.finished_at,
+         .queued = r.timing ? r.timing->queued : 0});
   }
   for (auto& [who, thread_bars] : bars) {
     const auto& [pid, name, thread_id] = who;

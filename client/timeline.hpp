@@ -18,6 +18,7 @@ struct timeline_bar {
   std::size_t index = 0;  // the request's number, as in "Response 3:"
   double started_at = 0;
   double finished_at = 0;
+  double queued = 0;  // seconds it was ready before it first ran (its timing's queued), or 0
 };
 
 // Bars that never overlap, in time order: one row of the picture.
@@ -65,7 +66,8 @@ std::size_t bars_per_step(std::size_t bars);
 
 // The timeline for a terminal `width` columns wide and 24 rows high: a header, at most 6 rows
 // of bars (rows that look the same drawn once with "× 50"; a lane of many bars in a row as a
-// staircase, each step numbered "1st–10th"), an axis in seconds, a legend, the number of
+// staircase, each step numbered "1st–10th"; before each bar, in faint dots, the time it was
+// queued, when the server said), an axis in seconds, a legend, the number of
 // requests that have no bar, and, again under the picture, the threads and `verdict` (when not
 // empty). Every line fits `width` when it is 40 or more. ANSI colours only when `colour`.
 std::string timeline_text(const timeline& t, std::string_view verdict, int width, bool colour);

@@ -35,6 +35,8 @@ constexpr std::string_view failed_colour = "#b00020";
 // Back-to-back bars alternate between these: a dark blue and an orange, apart in hue and in
 // brightness, so they stay distinct on a washed-out projector and in greyscale.
 constexpr std::string_view bar_colours[] = {"#1f5aa6", "#e8710a"};
+// The queued time before a bar: the first bar colour, faint.
+constexpr double queued_opacity = 0.2;
 
 // Where things go: the time scale, and how tall a lane and a label are for this many lanes.
 struct layout {
@@ -97,6 +99,20 @@ std::string bar_svg(const timeline_bar& bar, const layout& l, double lane_top,
       bar.started_at - l.start, bar.finished_at - l.start);
 }
 
+// Before a bar, faintly: the time the request was queued, ready but not yet run.
+std::string queued_svg(const timeline_bar& bar, const layout& l, double lane_top) {
+  if (bar.queued <= 0) return "";
+  const double x = l.x_at(bar.started_at - bar.queued);
+  const double width = l.x_at(bar.started_at) - x;
+  if (width < 1) return "";
+  const double gap = std::max(2, l.lane_height / 5);
+  return fmt::format(
+      "<rect class=\"queued\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+      "fill=\"{}\" fill-opacity=\"{}\"><title>request {}: queued {:.3f} s</title></rect>\n",
+      x, lane_top + gap / 2, width, l.lane_height - gap, bar_colours[0], queued_opacity, bar.index,
+      bar.queued);
+}
+
 // The numbers on bars fit inside a lane, with a margin.
 int number_font(const layout& l) {
   return std::min(text_font, l.lane_height - 12);
@@ -150,6 +166,7 @@ std::string thread_svg(const thread_lanes& thread, const layout& l, double top,
   }
   for (std::size_t i = 0; i < thread.lanes.size(); ++i) {
     const double lane_top = top + static_cast<double>(i) * l.lane_height;
+    for (const auto& bar : thread.lanes[i]) out += queued_svg(bar, l, lane_top);
     for (std::size_t k = 0; k < thread.lanes[i].size(); ++k) {
       out += bar_svg(thread.lanes[i][k], l, lane_top, k);
     }
@@ -194,9 +211,47 @@ bool numbered(const timeline& t, const layout& l) {
   });
 }
 
+bool any_queued(const timeline& t) {
+  for (const auto& thread : t.threads) {
+    for (const auto& lane : thread.lanes) {
+      for (const auto& bar : lane) {
+        if (bar.queued > 0) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// With the servers' timings, a lane of many bars one after another (a blocked loop's) becomes a
+// staircase, a row per bar, so that each bar's queued time shows before it instead of under the
+// bars that ran first.
+timeline with_staircases(timeline t) {
+  if (!any_queued(t)) return t;
+  for (auto& thread : t.threads) {
+    std::vector<lane> rows;
+    for (auto& lane : thread.lanes) {
+      if (lane.size() <= 2) {
+        rows.push_back(std::move(lane));
+        continue;
+      }
+      for (auto& bar : lane) rows.push_back({bar});
+    }
+    thread.lanes = std::move(rows);
+  }
+  return t;
+}
+
 // What a bar means, with both colours shown, and how many requests have none.
 std::string legend_svg(const timeline& t, const layout& l, double top) {
   std::string out;
+  if (any_queued(t)) {
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{:.1f}\" width=\"60\" height=\"20\" fill=\"{}\" "
+        "fill-opacity=\"{}\"/>\n",
+        margin, top + 19, bar_colours[0], queued_opacity);
+    out += text_at(margin + 76, top + 36, text_font, "start",
+                   "queued: the request was ready, but its thread was held by others");
+  }
   for (int i = 0; i < 2; ++i) {
     out += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"28\" height=\"20\" fill=\"{}\"/>\n",
                        margin + 32 * i, top - 17, bar_colours[i]);
@@ -208,7 +263,7 @@ std::string legend_svg(const timeline& t, const layout& l, double top) {
   if (t.without_server_record > 0) {
     const auto n = t.without_server_record;
     out +=
-        text_at(margin, top + 36, text_font, "start",
+        text_at(margin, top + (any_queued(t) ? 72 : 36), text_font, "start",
                 fmt::format("{} {} before the server ran {}: no bar", n,
                             n == 1 ? "request failed" : "requests failed", n == 1 ? "it" : "them"),
                 fmt::format(" fill=\"{}\"", failed_colour));
@@ -244,7 +299,8 @@ std::string xml_escaped(std::string_view text) {
   return out;
 }
 
-std::string timeline_svg(const timeline& t, const summary& s) {
+std::string timeline_svg(const timeline& drawn, const summary& s) {
+  const auto t = with_staircases(drawn);
   const auto l = layout_for(t);
   const double lanes_top = 130;
   double y = lanes_top;
@@ -274,7 +330,8 @@ std::string timeline_svg(const timeline& t, const summary& s) {
   }
   const double axis_y = y + 8;
   const double legend_y = axis_y + 120;
-  const double height = legend_y + (t.without_server_record > 0 ? 36 : 0) + margin;
+  const double height =
+      legend_y + (t.without_server_record > 0 ? 36 : 0) + (any_queued(t) ? 36 : 0) + margin;
   return fmt::format(
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1:.0f}\" "

@@ -6,14 +6,64 @@
 # (VmRSS read from /proc every 10 ms; the peak above the RSS the server had before the run, per
 # request: the server faults in a heap for --max-connections at start, server/warm_heap.hpp, so
 # this counts what goes beyond it). Loopback only; bounded by the client's --timeout.
+#
+# scripts/bench.sh --cost [ROUNDS=3]: what the per-request timing, GET /requests and the flight
+# recorder cost. Each round runs the 10,000 requests against a server with --timing on, then
+# one with --timing off, and wrk for 10 s at sleep 0 against each; a table of every run, then
+# the medians.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
+
+if [ "${1:-}" = "--cost" ]; then
+  rounds=${2:-3}
+  case "$rounds" in '' | *[!0-9]*)
+    echo "Usage: scripts/bench.sh --cost [ROUNDS=3]" >&2; exit 2 ;;
+  esac
+  install_dependencies wrk
+  build_dir=$(build_asyncscope Release)
+  ulimit -n "$(ulimit -Hn)"
+  log=$(mktemp)
+  results=$(mktemp)
+  trap 'kill "${server_pid:-}" 2>/dev/null; rm -f "$log" "$results"' EXIT
+  # Seconds of CPU the server has used so far (user + system).
+  server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"
+  }
+  stop_server() {
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+  }
+  echo "asyncscope cost of --timing: $rounds rounds on $(nproc) cores; each: 10,000 x /async-endpoint?sleep=1, then wrk -t2 -c64 -d10s at sleep=0"
+  for round in $(seq "$rounds"); do
+    for timing in on off; do
+      start_server "$build_dir/server/asyncscope-server" "$log" --log-level warn --timing "$timing" \
+        --max-connections 15000
+      total=$("$build_dir/client/asyncscope-client" -e async-endpoint -c 10000 --sleep 1 \
+        --port "$server_port" --json --timeout 30 | jq -r '"\(.total_time) \(.ok)"')
+      cpu=$(server_cpu)
+      rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")
+      stop_server
+      start_server "$build_dir/server/asyncscope-server" "$log" --log-level warn --timing "$timing"
+      rps=$(wrk -t2 -c64 -d10s "http://127.0.0.1:$server_port/async-endpoint?sleep=0" |
+        awk '/Requests\/sec/ {print $2}')
+      stop_server
+      echo "$round $timing $total $cpu $rss $rps" | tee -a "$results"
+    done
+  done | awk 'BEGIN {print "round timing total_s ok server_cpu_s peak_rss_mib wrk_rps"} {print}' | column -t
+  for timing in on off; do
+    awk -v t="$timing" '$2 == t {print $3, $6}' "$results" | sort -n | awk -v t="$timing" '
+      {total[NR] = $1} END {printf "median total time, --timing %s: %.3f s\n", t, total[int((NR + 1) / 2)]}'
+    awk -v t="$timing" '$2 == t {print $7}' "$results" | sort -n | awk -v t="$timing" '
+      {rps[NR] = $1} END {printf "median rps at sleep 0, --timing %s: %.0f\n", t, rps[int((NR + 1) / 2)]}'
+  done
+  exit 0
+fi
 
 count=${1:-10000}
 sleep_s=${2:-1}
 runs=${3:-3}
 case "$count$sleep_s$runs" in *[!0-9.]*)
-  echo "Usage: scripts/bench.sh [COUNT=10000] [SLEEP=1] [RUNS=3]" >&2; exit 2 ;;
+  echo "Usage: scripts/bench.sh [COUNT=10000] [SLEEP=1] [RUNS=3] | --cost [ROUNDS=3]" >&2; exit 2 ;;
 esac
 
 install_dependencies

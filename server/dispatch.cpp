@@ -2,11 +2,17 @@
 
 #include "dashboard_address.hpp"
 #include "lesson.hpp"
+#include "seconds.hpp"
+#include "timed_request.hpp"
 #include "todo_http.hpp"
+#include "trace_json.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -33,6 +39,11 @@ http_response watch_response(watch_route which, const http_request& req,
       const auto url = dashboard_url(req[http::field::host], server.config.dashboard_port);
       return redirect_response(url + (which == watch_route::events ? "events" : ""));
     }
+    case watch_route::requests:
+      return json_response(http::status::ok,
+                           requests_json(server.requests.list(loop_tracking::steady_now_ns()),
+                                         server.counters.sessions_not_started));
+    case watch_route::trace:  // answered by trace_response
     case watch_route::health:
       break;
   }
@@ -54,8 +65,50 @@ awaitable<http_response> lesson_response(const lesson_route& lesson, std::uint64
   }
   const request_info info{lesson.path, request_id, std::chrono::duration<double>(lesson.sleep),
                           &server.feed};
-  const auto result = co_await run_lesson_endpoint(lesson.which, info, server.pool);
+  auto result = co_await run_lesson_endpoint(lesson.which, info, server.pool);
+  if (auto timing = current_request_timing(server)) {
+    // Only built when it is logged: at --log-level warn (the benchmarks) it would be text for
+    // nobody, on the loop, for every request.
+    if (spdlog::should_log(spdlog::level::info)) spdlog::info("{} {}", info, timing_text(*timing));
+    result.timing = std::move(timing->split);
+    result.waited_behind = std::move(timing->waited_behind);
+  }
   co_return json_response(http::status::ok, json::value_from(result));
+}
+
+// The seconds GET /trace?seconds=S asks for: the whole recording when it does not say.
+std::optional<double> trace_seconds(std::string_view target, double kept) {
+  const auto url = boost::urls::parse_uri_reference(target);
+  if (!url) return std::nullopt;
+  const auto param = url->params().find("seconds");
+  if (param == url->params().end()) return kept;
+  const auto seconds = parse_seconds((*param).value);
+  if (!seconds || *seconds <= 0) return std::nullopt;
+  return std::min(*seconds, kept);
+}
+
+// GET /trace: built on the worker pool, since a minute of a busy server is megabytes of JSON
+// that would otherwise hold the loop.
+awaitable<http_response> trace_response(const http_request& req, server_state& server) {
+  if (!server.config.timing) {
+    co_return error_response(
+        {http::status::not_found, "not_recording", "the flight recorder is off (--timing off)"});
+  }
+  const auto kept = std::chrono::duration<double>(server.recorder.keep()).count();
+  const auto seconds = trace_seconds(req.target(), kept);
+  if (!seconds) {
+    co_return error_response(
+        {http::status::bad_request, "bad_seconds",
+         fmt::format("seconds must be a number of seconds above 0 (at most {} are kept: "
+                     "--record-seconds)",
+                     kept)});
+  }
+  auto text = co_await server.pool.run([&server, span = *seconds] {
+    const auto recorded = server.recorder.recorded(span);
+    const auto span_seconds = static_cast<double>(recorded.to_ns - recorded.from_ns) / 1e9;
+    return trace_json(recorded, getpid(), unix_seconds_now() - span_seconds);
+  });
+  co_return text_response(http::status::ok, "application/json", std::move(text));
 }
 
 awaitable<http_response> respond(const http_request& req, const route& found,
@@ -72,6 +125,7 @@ awaitable<http_response> respond(const http_request& req, const route& found,
     co_return error_response(*e);
   }
   if (const auto* which = std::get_if<watch_route>(&found)) {
+    if (*which == watch_route::trace) co_return co_await trace_response(req, server);
     co_return watch_response(*which, req, server);
   }
   if (std::holds_alternative<fire_route>(found)) {

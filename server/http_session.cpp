@@ -6,6 +6,7 @@
 #include "http_framing.hpp"
 #include "loop_tracking.hpp"
 #include "seconds.hpp"
+#include "timed_request.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
@@ -27,10 +28,13 @@ using asio::ip::tcp;
 
 namespace {
 
-// Counts something, a request in flight or an open connection, for as long as it lives.
+// Counts something, a request in flight or an open connection, for as long as it lives; or, if
+// it was counted already (a connection, by the listener), only counts it down at the end.
 class scoped_count {
  public:
+  enum class already { counted };
   explicit scoped_count(std::atomic<int>& count) : count_(count) { ++count_; }
+  scoped_count(std::atomic<int>& count, already) : count_(count) {}
   ~scoped_count() { --count_; }
   scoped_count(const scoped_count&) = delete;
   scoped_count& operator=(const scoped_count&) = delete;
@@ -62,23 +66,21 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
   co_return !ec && res.keep_alive();
 }
 
-// Answers one request that has been read. Returns whether the connection stays open for another
-// request.
-awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, server_state& server) {
+// Answers one request that has been read, timed until the answer is written. Returns whether the
+// connection stays open for another request.
+awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::int64_t ready_ns,
+                       server_state& server) {
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
   const auto found = find_route(req.method(), req.target(), server.config.limits);
-  const char* label = request_label(req, found);
-  loop_tracking::set_current_request({request_id, label});  // for the watchdog
+  const char* label = request_label(req, found);  // a ToDo request by its flavour's path
+  const timed_request timed{request_id, label, ready_ns, server};
   auto res = co_await handle_request(req, found, request_id, server);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
   server.metrics.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
-  const bool keep_open =
-      co_await write_answer(stream, res, req.method() == http::verb::head, server);
-  loop_tracking::set_current_request({});
-  co_return keep_open;
+  co_return co_await write_answer(stream, res, req.method() == http::verb::head, server);
 }
 
 // On a kept-alive connection, waits (at most --keep-alive-timeout) for the next request to
@@ -129,15 +131,25 @@ awaitable<bool> send_continue(beast::tcp_stream& stream) {
 
 }  // namespace
 
-awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
-  const scoped_count open{server.counters.open_connections};
+// A request is ready to run from the moment its connection was accepted (the first one) or its
+// bytes were read (a later one on a kept-alive connection: the loop reads them only when it gets
+// a turn, so time they spent unread behind a blocked loop is not seen).
+awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
+                             server_state& server) {
+  --server.counters.sessions_not_started;
+  const scoped_count open{server.counters.open_connections, scoped_count::already::counted};
   // Until its first request's head is read, the connection waits for the loop (the dashboard
-  // counts it with the batch's "waiting to be accepted").
-  std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread};
+  // counts it with the batch's "waiting to be accepted"); the listener counted it at its accept.
+  std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread,
+                                     scoped_count::already::counted};
   const auto& limits = server.config.http;
   beast::flat_buffer buffer;
+  auto ready_ns = accepted_ns;
   for (bool first = true;; first = false) {
-    if (!first && !co_await next_request_begins(stream, buffer, limits)) co_return;
+    if (!first) {
+      if (!co_await next_request_begins(stream, buffer, limits)) co_return;
+      ready_ns = loop_tracking::steady_now_ns();
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
@@ -156,7 +168,7 @@ awaitable<void> http_session(beast::tcp_stream stream, server_state& server) {
     std::tie(read_error, std::ignore) =
         co_await http::async_read(stream, buffer, parser, as_result);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
-    if (!co_await answer(stream, parser.get(), server)) co_return;
+    if (!co_await answer(stream, parser.get(), ready_ns, server)) co_return;
   }
 }
 

@@ -8,9 +8,15 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <cstdint>
+
 namespace asyncscope {
 
-boost::asio::awaitable<void> http_session(boost::beast::tcp_stream stream, server_state& server);
+// `accepted_ns` (steady clock): when the acceptor took the connection in. The listener has
+// counted it in open_connections, sessions_not_started and connections_unread; the session
+// counts them down.
+boost::asio::awaitable<void> http_session(boost::beast::tcp_stream stream, std::int64_t accepted_ns,
+                                          server_state& server);
 
 // Closes a connection whose client may still be sending (a body we refused, a request we did not
 // read): stop sending, then read and drop what arrives, for a second at most. Closing with

@@ -31,7 +31,7 @@ namespace asyncscope {
 
 namespace asio = boost::asio;
 using asio::awaitable;
-using asio::use_awaitable;
+using asio::use_awaitable_t;  // use_awaitable_t(), made on a co_await's line, tells Asio that line
 
 namespace {
 
@@ -56,7 +56,7 @@ awaitable<void> async_depth_2(const request_info& req) {
   spdlog::info("{} I'm just in depth 2", req);
   spdlog::info("{} Call ASYNC JOB to system! (the loop is free until it is done)", req);
   asio::steady_timer simulated_io{co_await asio::this_coro::executor, timer_duration(req.sleep)};
-  co_await simulated_io.async_wait(use_awaitable);  // this coroutine pauses; the loop runs on
+  co_await simulated_io.async_wait(use_awaitable_t());  // this coroutine pauses; the loop runs on
   spdlog::info("{} Came back to depth 2", req);
   spdlog::info("{} depth 2 DONE", req);
 }

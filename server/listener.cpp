@@ -4,12 +4,14 @@
 #include "http_responses.hpp"
 #include "http_session.hpp"
 #include "log_escaped.hpp"
+#include "loop_tracking.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -27,7 +29,8 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 // A connection over --max-connections: its request is read (for a second at most) and answered
-// 503, so the client learns why instead of seeing a reset.
+// 503, so the client learns why instead of seeing a reset. On the acceptor thread, so that a
+// blocked loop does not hold up the answer.
 awaitable<void> turn_away(beast::tcp_stream stream, server_state& server) {
   auto& turning_away = server.counters.turning_away;
   if (++turning_away > server.config.http.max_turning_away) {
@@ -73,20 +76,45 @@ void note_connection_cap(bool full, server_state& server) {
   }
 }
 
-// Gives an accepted connection its own coroutine, or turns it away when the server is full.
-void start_session(tcp::socket socket, server_state& server) {
-  const auto executor = socket.get_executor();
+// The socket, accepted on the loop's side, moved to the acceptor thread's.
+tcp::socket on_acceptor_thread(tcp::socket socket, const asio::any_io_executor& acceptor_thread) {
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  const auto handle = socket.release(ec);
+  tcp::socket moved{acceptor_thread};
+  if (!ec) moved.assign(protocol, handle, ec);
+  return moved;
+}
+
+// Hands an accepted connection to the loop, in its own coroutine, or turns it away when the
+// server is full. `accepted_ns` (steady clock) is when its first request's queued time starts.
+void start_session(tcp::socket socket, std::int64_t accepted_ns,
+                   const asio::any_io_executor& acceptor_thread, server_state& server) {
   const bool full = server.counters.open_connections >= server.config.http.max_connections;
   note_connection_cap(full, server);
-  beast::tcp_stream stream{std::move(socket)};
   if (full) {
     ++server.counters.turned_away;
-    asio::co_spawn(executor, turn_away(std::move(stream), server),
+    auto here = on_acceptor_thread(std::move(socket), acceptor_thread);
+    asio::co_spawn(acceptor_thread, turn_away(beast::tcp_stream{std::move(here)}, server),
                    log_escaped("turning a connection away"));
     return;
   }
-  asio::co_spawn(executor, http_session(std::move(stream), server),
+  ++server.counters.open_connections;  // http_session counts it down at its end
+  ++server.counters.sessions_not_started;
+  ++server.counters.connections_unread;  // until http_session has read its first head
+  const auto executor = socket.get_executor();
+  asio::co_spawn(executor, http_session(beast::tcp_stream{std::move(socket)}, accepted_ns, server),
                  log_escaped("an HTTP connection"));
+}
+
+// The drain's loop side: a look every 20 ms, each after the loop has had a turn, until no
+// connection handed over is waiting to start and no request is in flight.
+awaitable<void> until_nothing_in_flight(server_state& server) {
+  asio::steady_timer tick{co_await asio::this_coro::executor};
+  do {
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(as_result);
+  } while (server.counters.requests_in_flight > 0 || server.counters.sessions_not_started > 0);
 }
 
 }  // namespace
@@ -95,7 +123,8 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
     if (!ec) {
-      start_session(std::move(socket), server);
+      start_session(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(),
+                    server);
       continue;
     }
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -112,14 +141,11 @@ awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
     boost::system::error_code ec;
     acceptor.accept(socket, ec);
     if (ec) break;
-    start_session(std::move(socket), server);
+    start_session(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(),
+                  server);
   }
   acceptor.close();
-  asio::steady_timer tick{acceptor.get_executor()};
-  do {  // each look comes after the loop has had a turn to read what already arrived
-    tick.expires_after(std::chrono::milliseconds(20));
-    co_await tick.async_wait(as_result);
-  } while (server.counters.requests_in_flight > 0);
+  co_await asio::co_spawn(server.event_loop, until_nothing_in_flight(server), asio::use_awaitable);
 }
 
 }  // namespace asyncscope

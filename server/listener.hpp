@@ -1,6 +1,9 @@
 #pragma once
 // Accepting connections: the accept loop, admission control (--max-connections), and the drain
-// at shutdown. Each accepted connection runs http_session (http_session.cpp).
+// at shutdown. They run on a thread of their own, the acceptor, not on the event loop: while a
+// handler blocks the loop, connections are still accepted, timed from that moment (a request's
+// "queued" time starts there), counted against the cap and, over it, turned away. Each accepted
+// connection is handed to the loop, where it runs http_session (http_session.cpp).
 
 #include "server_state.hpp"
 
@@ -9,17 +12,16 @@
 
 namespace asyncscope {
 
-// Accepts connections until the acceptor is closed; each gets its own http_session. Run it on
-// the acceptor's executor, a strand, so stop_and_drain cannot run at the same time.
+// Accepts connections until the acceptor is closed; each gets its own http_session on the loop.
+// Run it on the acceptor's executor, one thread, so stop_and_drain cannot run at the same time.
 boost::asio::awaitable<void> listener(boost::asio::ip::tcp::acceptor& acceptor,
                                       server_state& server);
 
-// Shutting down: takes in the connections already waiting in the kernel's backlog (clients that
-// connected while /async-wrong held the loop), closes the acceptor, and returns once no request
-// is in flight. It runs on the loop (the acceptor's strand), so it looks only after the loop has
-// read what had arrived: requests queued behind a blocked loop are waited for, while a
-// connection that never sent anything does not hold the shutdown up. main bounds how long
-// this may take (--drain-timeout).
+// Shutting down: takes in the connections already waiting in the kernel's backlog, closes the
+// acceptor, and returns once no request is in flight. It waits on the loop, so it looks only
+// after the loop has started every connection handed to it and read what had arrived: requests
+// queued behind a blocked loop are waited for, while a connection that never sent anything does
+// not hold the shutdown up. main bounds how long this may take (--drain-timeout).
 boost::asio::awaitable<void> stop_and_drain(boost::asio::ip::tcp::acceptor& acceptor,
                                             server_state& server);
 

@@ -1,9 +1,12 @@
 #include "loop_watch.hpp"
 
+#include "flight_recorder.hpp"
 #include "logging.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 
@@ -17,12 +20,19 @@ struct loop_watch::watched_thread : loop_tracking::loop_thread_state {
   std::string name;
   const loop_watch* watch = nullptr;
   std::atomic<std::int64_t> blocked_total_ns{0};
-  // Only the watchdog reads and writes these two.
+  stack_sample_slot stack;
+  // Only the watchdog reads and writes these three.
   std::int64_t warned_block = 0;  // busy_since_ns of the block it last warned about
   nanoseconds next_warning{0};    // how long away before the next warning about it
+  std::string site;               // where that block was caught; empty until it was
+  // Under the watch's mutex: the site, for report().
+  std::string blocked_at;
 };
 
 namespace {
+
+// How long the watchdog waits for a loop thread to answer the signal with its stack.
+constexpr auto stack_patience = 50ms;
 
 long long whole_ms(nanoseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -39,8 +49,9 @@ std::string holder(const loop_tracking::loop_thread_state& state) {
 }  // namespace
 
 loop_watch::loop_watch(std::chrono::milliseconds warn_after,
-                       std::function<void(const std::string&)> on_warning)
-    : warn_after_(warn_after), on_warning_(std::move(on_warning)) {}
+                       std::function<void(const std::string&)> on_warning,
+                       flight_recorder* recorder)
+    : warn_after_(warn_after), on_warning_(std::move(on_warning)), recorder_(recorder) {}
 
 loop_watch::~loop_watch() {
   {
@@ -49,6 +60,7 @@ loop_watch::~loop_watch() {
   }
   wake_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
+  if (symbols_.joinable()) symbols_.join();
 }
 
 void loop_watch::watch_this_thread(const std::string& name) {
@@ -57,6 +69,7 @@ void loop_watch::watch_this_thread(const std::string& name) {
   thread->watch = this;
   thread->report_after = warn_after_;
   thread->came_back = &loop_watch::came_back;
+  thread->stack.attach_to_this_thread();
   loop_tracking::watched_thread = thread.get();
   const std::lock_guard lock{mutex_};
   threads_.push_back(std::move(thread));
@@ -64,14 +77,23 @@ void loop_watch::watch_this_thread(const std::string& name) {
 
 void loop_watch::start() {
   watchdog_ = std::thread([this] { watchdog(); });
+  // The debug information is read ahead, so that the first warning need not wait for it; at
+  // the lowest priority, so that a server just started answers its first requests first.
+  symbols_ = std::thread([] {
+    name_this_thread("symbols");
+    setpriority(PRIO_PROCESS, static_cast<id_t>(this_thread_os_id()), 19);
+    load_debug_information();
+  });
 }
 
 // Runs on the loop thread, as it comes back from a handler that kept it away too long.
 void loop_watch::came_back(loop_tracking::loop_thread_state& state, nanoseconds busy) {
   auto& thread = static_cast<watched_thread&>(state);
   thread.blocked_total_ns += busy.count();
-  thread.watch->warn(fmt::format("{} was blocked {} ms by {}; it is back in the loop", thread.name,
-                                 whole_ms(busy), holder(thread)));
+  thread.watch->warn(thread, thread.request_id.load(std::memory_order_relaxed),
+                     fmt::format("{} was blocked {} ms by {}; it is back in the loop", thread.name,
+                                 whole_ms(busy), holder(thread)),
+                     {});
 }
 
 // Looks at every loop thread several times per threshold.
@@ -90,7 +112,14 @@ void loop_watch::watchdog() {
 // second while it stays away.
 void loop_watch::check(std::chrono::steady_clock::time_point now) {
   const auto now_ns = std::chrono::duration_cast<nanoseconds>(now.time_since_epoch()).count();
-  std::vector<std::string> warnings;
+  struct due_warning {
+    watched_thread* thread;
+    std::int64_t block;
+    nanoseconds away;
+    std::uint64_t request_id;
+    std::string holder;
+  };
+  std::vector<due_warning> due;
   {
     const std::lock_guard lock{mutex_};
     for (auto& thread : threads_) {
@@ -100,21 +129,43 @@ void loop_watch::check(std::chrono::steady_clock::time_point now) {
       if (thread->warned_block != since) {
         thread->warned_block = since;
         thread->next_warning = warn_after_;
+        thread->site.clear();
       }
       if (away < thread->next_warning) continue;
-      warnings.push_back(fmt::format("{} blocked {} ms so far by {}", thread->name, whole_ms(away),
-                                     holder(*thread)));
+      due.push_back({thread.get(), since, away, thread->request_id.load(std::memory_order_relaxed),
+                     holder(*thread)});
       thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
     }
   }
-  // Written without the lock: a slow stdout must not hold up report(), which /metrics calls on
-  // the loop.
-  for (const auto& text : warnings) warn(text);
+  // Without the lock: reading a stack takes a moment, and a slow stdout must not hold up
+  // report(), which /metrics calls on the loop.
+  for (auto& d : due) {
+    auto& thread = *d.thread;
+    if (thread.site.empty()) {
+      const auto stack = thread.stack.capture(stack_patience);
+      const bool same_block = thread.busy_since_ns.load(std::memory_order_acquire) == d.block;
+      thread.site = same_block ? find_blocking_site(stack).text() : std::string{};
+      const std::lock_guard lock{mutex_};
+      thread.blocked_at = thread.site;
+    }
+    auto text =
+        fmt::format("{} blocked {} ms so far by {}", thread.name, whole_ms(d.away), d.holder);
+    if (!thread.site.empty()) text += " in " + thread.site;
+    warn(thread, d.request_id, text, thread.site);
+  }
 }
 
-void loop_watch::warn(const std::string& text) const {
+void loop_watch::warn(const watched_thread& thread, std::uint64_t request_id,
+                      const std::string& text, const std::string& site) const {
   spdlog::warn("WARN {}", text);
   if (on_warning_) on_warning_(text);
+  if (recorder_) {
+    recorder_->warning({.at_ns = loop_tracking::steady_now_ns(),
+                        .thread = thread.name,
+                        .request_id = request_id,
+                        .text = text},
+                       site);
+  }
 }
 
 std::vector<loop_thread_report> loop_watch::report() const {
@@ -128,6 +179,7 @@ std::vector<loop_thread_report> loop_watch::report() const {
     if (since != 0 && nanoseconds(now - since) >= warn_after_) {
       r.blocked_now = static_cast<double>(now - since) / 1e9;
       r.blocked_by = holder(*thread);
+      if (since == thread->warned_block) r.blocked_at = thread->blocked_at;
     }
     reports.push_back(std::move(r));
   }

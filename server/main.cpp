@@ -23,7 +23,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -40,10 +39,11 @@ using namespace asyncscope;
 
 namespace {
 
-// Binds the listening socket; its own strand keeps accepting and shutdown from overlapping.
-tcp::acceptor open_acceptor(asio::io_context& loop, const server_options& options) {
+// Binds the listening socket, on the acceptor thread: accepting goes on while the loop is
+// blocked, and that one thread keeps accepting and shutdown from overlapping.
+tcp::acceptor open_acceptor(asio::io_context& acceptor_thread, const server_options& options) {
   const tcp::endpoint where{asio::ip::make_address(options.host), options.port};
-  tcp::acceptor acceptor{asio::make_strand(loop), where.protocol()};
+  tcp::acceptor acceptor{acceptor_thread, where.protocol()};
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   if (options.worker) share_port_with_other_workers(acceptor);
   acceptor.bind(where);
@@ -129,10 +129,15 @@ int main(int argc, char* argv[]) {
   // Declared before the threads that use them, so they outlive those threads.
   request_feed feed;
   request_metrics metrics;
+  flight_recorder recorder{std::chrono::seconds(options.record_seconds)};
+  requests_in_flight requests;
   loop_watch loops{
-      std::chrono::milliseconds(options.block_warn_ms), [&feed](const std::string& text) {
+      std::chrono::milliseconds(options.block_warn_ms),
+      [&feed](const std::string& text) {
         feed.add({.what = feed_event::kind::warning, .at = unix_seconds_now(), .text = text});
-      }};
+      },
+      options.timing ? &recorder : nullptr};
+  named_threads acceptor_thread{"acceptor", 1};
   named_threads event_loop{"loop", options.loop_threads};
   named_threads dashboard_thread{"dashboard", 1};  // serves the dashboard; never the loop
   worker_pool pool{options.pool_threads};
@@ -143,7 +148,7 @@ int main(int argc, char* argv[]) {
 
   std::optional<tcp::acceptor> acceptor;
   try {
-    acceptor.emplace(open_acceptor(event_loop.context(), options));
+    acceptor.emplace(open_acceptor(acceptor_thread.context(), options));
   } catch (const boost::system::system_error& e) {
     fmt::print(stderr, "asyncscope-server: cannot listen on {}:{}: {}\n", options.host,
                options.port, e.code().message());
@@ -172,12 +177,15 @@ int main(int argc, char* argv[]) {
                  .dashboard_port = static_cast<unsigned short>(
                      dashboard_acceptor ? dashboard_acceptor->local_endpoint().port()
                                         : dashboard_port_for(options, bound.port())),
-                 .test_routes = options.test_routes},
+                 .test_routes = options.test_routes,
+                 .timing = options.timing},
       .event_loop = event_loop.context().get_executor(),
       .pool = pool,
       .loops = loops,
       .feed = feed,
-      .metrics = metrics};
+      .metrics = metrics,
+      .requests = requests,
+      .recorder = recorder};
   todo_backend todo{{.db = options.db,
                      .max_sleep = options.max_sleep,
                      .max_pool_queue = options.http.max_pool_queue},
@@ -235,9 +243,10 @@ int main(int argc, char* argv[]) {
       std::min<std::size_t>(http.max_connections / options.loop_threads * heap_per_connection,
                             64 * 1024 * 1024);
   std::latch loops_warm{options.loop_threads};
-  event_loop.start([&loops, &loops_warm, warm_heap](const std::string& name) {
+  event_loop.start([&](const std::string& name) {
     warm_this_threads_heap(warm_heap);
     loops.watch_this_thread(name);
+    if (options.timing) recorder.record_this_thread(name, true);
     loops_warm.count_down();
   });
   loops_warm.wait();
@@ -264,10 +273,14 @@ int main(int argc, char* argv[]) {
                  log_escaped("shutdown"));
   if (live) live->start();
   dashboard_thread.start();
-  pool.start();
+  acceptor_thread.start();
+  pool.start([&](const std::string& name) {
+    if (options.timing) recorder.record_this_thread(name, false);
+  });
   control.run();
 
   dashboard_thread.stop_and_join();
+  acceptor_thread.stop_and_join();
   event_loop.stop_and_join();
   pool.stop_and_join();
   return 0;

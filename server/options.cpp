@@ -38,9 +38,13 @@ And to watch it:
                         (--dashboard-port) by its own thread: a lane per thread, requests
                         as bars, blocked warnings, buttons that fire requests
   GET /metrics          Prometheus text format: requests, latency, pool and loop-blocked time
+  GET /requests         the requests in flight: running, suspended at which co_await, or queued
+  GET /trace?seconds=S  the last S seconds of handler runs, as Chrome trace-event JSON (Perfetto)
   GET /healthz          {"status": "ok"}
 Every log line shows the process id, the OS thread id and the thread's name. A watchdog warns
-while a loop thread is blocked (longer than --block-warn-ms) and names the request holding it.)";
+while a loop thread is blocked (longer than --block-warn-ms) and names the request holding it
+and the line it is running. Each lesson answer says how its time split: queued, busy (holding a
+thread), waiting (suspended in a co_await), and which requests it waited behind.)";
 
 constexpr const char* examples = R"(
 Examples:
@@ -54,7 +58,9 @@ Then, in another terminal:
 
 struct raw_flags {
   std::string host, sleep, max_sleep, log_level, read_timeout, keep_alive_timeout, drain_timeout;
+  std::string timing;
   int port = 0, loop_threads = 0, pool_threads = 0, workers = 0, block_warn_ms = 0;
+  int record_seconds = 0;
   int worker_index = -1, worker_port = -1, worker_ready_fd = -1;
   int max_connections = 0, max_pool_queue = 0, dashboard_port = 0, max_viewers = 0;
   bool test_routes = false, classroom = false;
@@ -103,6 +109,11 @@ po::options_description describe(raw_flags& raw) {
      "most jobs waiting for a worker pool thread; beyond it: 503 with Retry-After")
     ("drain-timeout", po::value(&raw.drain_timeout)->default_value(seconds_text(defaults.drain_timeout)),
      "at SIGTERM/SIGINT, seconds to let requests in flight finish; then quit anyway (exit 1)")
+    ("timing", po::value(&raw.timing)->default_value("on"),
+     "on: each request's queued, busy and waiting time, whom it waited behind, GET /requests and "
+     "the flight recorder (GET /trace); off: none of these, to measure what they cost")
+    ("record-seconds", po::value(&raw.record_seconds)->default_value(defaults.record_seconds),
+     "seconds of handler runs and warnings the flight recorder keeps for GET /trace, 1 to 3600")
     ("dashboard-port", po::value(&raw.dashboard_port)->default_value(defaults.dashboard_port),
      "the live dashboard's own port; -1: --port + 1 (a free one with --port 0); 0: a free one")
     ("max-viewers", po::value(&raw.max_viewers)->default_value(defaults.max_viewers),
@@ -237,6 +248,15 @@ parsed_server_options validate(const raw_flags& raw) {
   o.sleep = *sleep;
   o.test_routes = raw.test_routes;
   if (const auto problem = read_db_flags(raw.db, o.db)) return bad_flag(*problem);
+  if (raw.timing != "on" && raw.timing != "off") {
+    return bad_flag(fmt::format("--timing must be on or off, got '{}'", raw.timing));
+  }
+  o.timing = raw.timing == "on";
+  if (raw.record_seconds < 1 || raw.record_seconds > 3600) {
+    return bad_flag(
+        fmt::format("--record-seconds must be from 1 to 3600, got {}", raw.record_seconds));
+  }
+  o.record_seconds = raw.record_seconds;
   o.log_level = spdlog::level::from_str(raw.log_level);
   if (o.log_level == spdlog::level::off && raw.log_level != "off") {
     return bad_flag(fmt::format(

@@ -32,6 +32,8 @@ struct server_options {
   int block_warn_ms = 100;  // asyncio's debug-mode threshold for a slow callback
   std::chrono::milliseconds drain_timeout{30'000};  // at shutdown, for requests in flight
   bool test_routes = false;                         // hidden: routes only the tests use
+  bool timing = true;       // each request's time split, GET /requests, the flight recorder
+  int record_seconds = 60;  // what the flight recorder keeps for GET /trace
   std::optional<worker_role> worker;                // hidden: given by the parent to its workers
   http_limits http;
   // The dashboard's own port: -1 means --port + 1, or a free port when --port is 0.

@@ -42,6 +42,8 @@ constexpr std::array routes_to_watch{
     watch_path{"/metrics", watch_route::metrics},
     watch_path{"/", watch_route::dashboard},
     watch_path{"/events", watch_route::events},
+    watch_path{"/requests", watch_route::requests},
+    watch_path{"/trace", watch_route::trace},
 };
 
 constexpr std::string_view fire_path = "/fire";
@@ -152,7 +154,8 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return route_error{
         http::status::not_found, "not_found",
         fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
-                    "/async-offload, /async-forgot-await, /async-cpu, /metrics, / or /healthz",
+                    "/async-offload, /async-forgot-await, /async-cpu, /metrics, /requests, /trace, / "
+                    "or /healthz",
                     std::string(path))};
   }
   if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);

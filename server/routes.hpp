@@ -32,6 +32,8 @@ enum class watch_route {
   metrics,    // GET /metrics
   dashboard,  // GET /
   events,     // GET /events: the dashboard's live stream
+  requests,   // GET /requests: the requests in flight, and where each one is
+  trace,      // GET /trace?seconds=S: the flight recorder, as Chrome trace-event JSON
 };
 
 // POST /fire?endpoint=/async-wrong&count=3&sleep=1: the dashboard's buttons.

@@ -2,10 +2,12 @@
 // What every connection and /metrics share: the configuration, fixed before the first
 // connection; the services the handlers use; and the counters the HTTP layer keeps.
 
+#include "flight_recorder.hpp"
 #include "http_limits.hpp"
 #include "loop_watch.hpp"
 #include "metrics.hpp"
 #include "request_feed.hpp"
+#include "requests_in_flight.hpp"
 #include "routes.hpp"
 #include "worker_pool.hpp"
 
@@ -27,6 +29,7 @@ struct server_config {
   bool loopback_only = true;  // listening on loopback alone: only loopback Host names are ours
   unsigned short dashboard_port = 0;  // where GET / sends a browser; 0: no dashboard
   bool test_routes = false;           // --test-routes: routes that exist only for the tests
+  bool timing = true;  // --timing: each request's time split, GET /requests, the flight recorder
 };
 
 // Counted by the HTTP layer; read by /metrics, the dashboard and shutdown.
@@ -34,6 +37,9 @@ struct server_counters {
   std::atomic<std::uint64_t> last_request_id{0};
   std::atomic<int> requests_in_flight{0};  // read and not yet answered
   std::atomic<int> open_connections{0};
+  // Accepted (on the acceptor thread) and handed to the loop, which has not started on them yet:
+  // while the loop is blocked, they queue here.
+  std::atomic<int> sessions_not_started{0};
   std::atomic<int> connections_unread{0};     // accepted, their first request not read yet
   std::atomic<int> turning_away{0};           // over the cap, being told so
   std::atomic<std::uint64_t> turned_away{0};  // connections refused at --max-connections
@@ -49,6 +55,8 @@ struct server_state {
   request_feed& feed;
   request_metrics& metrics;
   todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp)
+  requests_in_flight& requests;  // GET /requests
+  flight_recorder& recorder;     // GET /trace, and whom each request waited behind
   server_counters counters{};
 };
 

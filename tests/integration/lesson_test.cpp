@@ -163,12 +163,14 @@ TEST(Lesson, FiftyAsyncRequestsInterleaveInTheLogAndNoLineIsDropped) {
   EXPECT_EQ(log_lines_dropped(server), 0u);
   ASSERT_EQ(server.stop(SIGTERM), 0);  // and the log is complete
   const auto log = server.output();
-  EXPECT_EQ(count_of(log, "(loop-0) | /async-endpoint #"), 50u * 12) << "twelve lines each";
+  // Thirteen lines per request, each on the loop thread: the last one its timing.
+  EXPECT_EQ(count_of(log, "(loop-0) | /async-endpoint #"), 50u * 13) << "thirteen lines each";
   for (int id = 1; id <= 50; ++id) {
     std::size_t previous = 0;
     for (const auto* step :
          {"just called", "sleep 1 s, starting the I/O now", "I'm just in depth 1",
-          "I'm just in depth 2", "Came back to depth 2", "depth 1 DONE", "done: sleep 1 s"}) {
+          "I'm just in depth 2", "Came back to depth 2", "depth 1 DONE", "done: sleep 1 s",
+          "timing: queued"}) {
       const auto at = log.find("/async-endpoint #" + std::to_string(id) + " " + step);
       ASSERT_NE(at, std::string::npos) << "#" << id << " " << step << "\nin:\n" << log;
       EXPECT_GT(at, previous) << "#" << id << " " << step << " out of order";
@@ -239,8 +241,8 @@ TEST(Lesson, FortyOneSyncRequestsStillRunOnThePoolWithTwoLoopThreads) {
 TEST(Lesson, ASuccessfulResponseIsJsonWithExactlyTheContractKeys) {
   server_process server;
   const std::set<std::string> contract_keys{
-      "message",     "endpoint", "request_id", "pid",         "thread_id",
-      "thread_name", "sleep",    "started_at", "finished_at", "duration"};
+      "message",     "endpoint",   "request_id",  "pid",      "thread_id",     "thread_name",
+      "sleep",       "started_at", "finished_at", "duration", "timing",        "waited_behind"};
   const std::regex content_type_json{"\r\nContent-Type: application/json(\r\n|$)"};
   for (const std::string endpoint : {"/sync-endpoint", "/async-endpoint", "/async-wrong"}) {
     const auto answer = parse_http_answer(

@@ -76,14 +76,17 @@ std::vector<std::string> bars_in(const std::string& plot) {
   return bars;
 }
 
-// The character column where a row's bars begin and end (counting UTF-8 characters).
+// The character column where a row's bars begin and end (counting UTF-8 characters); the dots
+// of queued time before a bar are not the bar.
 std::pair<std::size_t, std::size_t> drawn_span(const std::string& plot) {
   std::size_t column = 0;
   std::size_t first = std::string::npos;
   std::size_t last = 0;
-  for (const char c : plot) {
+  for (std::size_t i = 0; i < plot.size(); ++i) {
+    const char c = plot[i];
     if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
-    if (c != ' ') {
+    const bool queued = plot.compare(i, std::string_view("·").size(), "·") == 0;
+    if (c != ' ' && !queued) {
       first = std::min(first, column);
       last = column;
     }
@@ -192,6 +195,13 @@ TEST(Timeline, AsyncWrongRequestsAreAStaircaseOneStepEach) {
   }
   EXPECT_NE(run.out.find("one after another (something blocked the server)\n"), std::string::npos)
       << run.out;
+  // The third waited for the two before it: ready while the first ran, its dots begin before the
+  // first bar ends (counted in characters, as drawn_span counts).
+  const auto dots = rows[2].bars.find("·");
+  ASSERT_NE(dots, std::string::npos) << run.out;
+  EXPECT_LT(drawn_span(rows[2].bars.substr(0, dots) + "x").second, drawn_span(rows[0].bars).second)
+      << run.out;
+  EXPECT_NE(run.out.find("· queued: ready, its thread held"), std::string::npos) << run.out;
 }
 
 TEST(Timeline, SyncRequestsRunOnPoolThreads) {
@@ -271,15 +281,16 @@ TEST(Export, CsvHasAHeaderAndARowPerRequest) {
   ASSERT_EQ(lines.size(), 5u) << file.text();
   EXPECT_EQ(lines[0],
             "index,sent_at,received_at,latency,status,error,request_id,pid,thread_id,thread_name,"
-            "started_at,finished_at,duration");
+            "started_at,finished_at,duration,queued,busy,waiting,resumes,waited_behind");
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto cells = split(lines[i], ",");
-    ASSERT_EQ(cells.size(), 13u) << lines[i];
+    ASSERT_EQ(cells.size(), 18u) << lines[i];
     EXPECT_EQ(cells[0], std::to_string(i));
     EXPECT_EQ(cells[4], "200");
     EXPECT_EQ(cells[7], std::to_string(server.pid()));
     EXPECT_TRUE(cells[9].starts_with("pool-")) << lines[i];
     EXPECT_NEAR(std::stod(cells[12]), 0.2, 0.05) << lines[i];
+    EXPECT_NEAR(std::stod(cells[14]), 0.2, 0.05) << "busy: its pool thread's sleep\n" << lines[i];
   }
 }
 

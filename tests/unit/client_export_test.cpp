@@ -122,12 +122,26 @@ TEST(RecordsCsv, HasAHeaderThenOneRowPerRequest) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
             "index,sent_at,received_at,latency,status,error,request_id,pid,thread_id,thread_name,"
-            "started_at,finished_at,duration");
+            "started_at,finished_at,duration,queued,busy,waiting,resumes,waited_behind");
   EXPECT_EQ(lines[1],
             "1,1763700000.125000,1763700001.500000,1.375000,200,,17,4242,4243,loop-0,"
-            "1763700000.250000,1763700001.250000,1.000000");
+            "1763700000.250000,1763700001.250000,1.000000,,,,,");
   EXPECT_EQ(lines[2],
-            "2,1763700000.250000,1763700000.375000,0.125000,,\"connection refused, twice\",,,,,,,");
+            "2,1763700000.250000,1763700000.375000,0.125000,,\"connection refused, twice\",,,,,,,,,,,,"
+            "");
+}
+
+// A server that says how the request's time split: its parts, and whom it waited behind.
+TEST(RecordsCsv, CarriesTheServersTimingWhenItSentOne) {
+  auto run = two_requests();
+  run.records[0].result->timing = asyncscope::time_split{
+      .queued = 0.8, .busy = 0.2, .waiting = 0.000004, .resumes = 0, .threads = {"loop-0"}};
+  run.records[0].result->waited_behind = {{.request_id = 2, .endpoint = "/async-wrong", .seconds = 0.2},
+                                          {.request_id = 3, .endpoint = "/async-wrong", .seconds = 0.19}};
+  const auto lines = lines_of(asyncscope::records_csv(run), "\r\n");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[1].ends_with(",0.800000,0.200000,0.000004,0,#2 0.200000; #3 0.190000"))
+      << lines[1];
 }
 
 TEST(RecordsJsonLines, HasOneParseableObjectPerLine) {

@@ -16,6 +16,9 @@ using asyncscope::percentile;
 using asyncscope::request_record;
 using asyncscope::summarize;
 using asyncscope::summary;
+using asyncscope::summary_json;
+using asyncscope::summary_text;
+using asyncscope::time_split;
 using asyncscope::verdict;
 
 namespace {
@@ -346,4 +349,55 @@ TEST(ResponseLine, PrintsTheBodyLikeTheLessonsClient) {
 
 TEST(ResponseLine, PrintsTheReasonWhenNoAnswerCame) {
   EXPECT_EQ(asyncscope::response_line(failed(7, 0.0, 1.0, "timeout")), "Response 7: ERROR timeout");
+}
+
+// Three requests run one after another on a blocked loop, each reporting its timing.
+std::vector<request_record> three_in_a_row() {
+  std::vector<request_record> records;
+  for (std::size_t i = 1; i <= 3; ++i) {
+    const double start = static_cast<double>(i - 1);
+    auto r = answered(i, 0, start + 1, "loop-0", start, start + 1);
+    r.result->timing = time_split{.queued = start, .busy = 1.0, .resumes = 0, .threads = {"loop-0"}};
+    for (std::size_t before = i - 1; before >= 1; --before) {
+      r.result->waited_behind.push_back(
+          {.request_id = before, .endpoint = "/async-wrong", .seconds = 1.0, .location = "x"});
+    }
+    records.push_back(std::move(r));
+  }
+  records[2].result->waited_behind.push_back(  // a millisecond behind a fourth: not named
+      {.request_id = 9, .endpoint = "/async-endpoint", .seconds = 0.001});
+  return records;
+}
+
+TEST(Summary, GivesTheP50AndP99OfEachPartOfTheServersTiming) {
+  const auto s = summarize(asked_for(3), three_in_a_row());
+  ASSERT_TRUE(s.timing);
+  EXPECT_EQ(s.timing->requests, 3u);
+  EXPECT_DOUBLE_EQ(s.timing->queued.p50, 1.0);
+  EXPECT_DOUBLE_EQ(s.timing->queued.p99, 2.0);
+  EXPECT_DOUBLE_EQ(s.timing->busy.p99, 1.0);
+  EXPECT_NE(summary_text(s).find("timing:      queued 1/2 s, busy 1/1 s, waiting 0/0 ms (p50/p99)"),
+            std::string::npos)
+      << summary_text(s);
+}
+
+TEST(Summary, NamesTheRequestsThatHeldTheOthersUpLongest) {
+  const auto s = summarize(asked_for(3), three_in_a_row());
+  ASSERT_EQ(s.held_up_by.size(), 2u);
+  EXPECT_EQ(s.held_up_by[0].request_id, 1u);  // held #2 and #3
+  EXPECT_DOUBLE_EQ(s.held_up_by[0].seconds, 2.0);
+  EXPECT_EQ(s.held_up_by[0].requests, 2u);
+  EXPECT_EQ(s.held_up_by[1].request_id, 2u);
+  EXPECT_NE(summary_text(s).find("held up by:  #1 /async-wrong: 2.00 s of others' waiting (2 "
+                                 "requests) in x; #2"),
+            std::string::npos)
+      << summary_text(s);
+}
+
+TEST(Summary, WithoutTimingsSaysNothingAboutThem) {
+  const auto s = summarize(asked_for(1), {answered(1, 0, 1, "loop-0", 0, 1)});
+  EXPECT_FALSE(s.timing);
+  EXPECT_TRUE(s.held_up_by.empty());
+  EXPECT_EQ(summary_text(s).find("timing:"), std::string::npos);
+  EXPECT_NE(summary_json(s).find(R"("timing": null)"), std::string::npos) << summary_json(s);
 }

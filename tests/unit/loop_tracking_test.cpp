@@ -127,7 +127,7 @@ TEST_F(LoopTrackingOnAWatchedThread, WhileAHandlerRunsTheThreadIsAwayAndNamesIts
   EXPECT_EQ(after.busy_since_ns, 0) << "back in the loop";
   EXPECT_EQ(after.request_id, 0u);
   EXPECT_EQ(after.endpoint, nullptr);
-  EXPECT_EQ(state.depth, 0);
+  EXPECT_EQ(tracking::this_thread.depth, 0);
 }
 
 // asio::dispatch from inside a handler runs the next handler at once, inside the first: the
@@ -169,6 +169,6 @@ TEST_F(LoopTrackingOnAWatchedThread, AHandlerThatThrowsStillBringsTheThreadBack)
   tracking::set_current_request({3, "/outer"});
   EXPECT_THROW(loop.run(), std::runtime_error);
   EXPECT_EQ(state.busy_since_ns.load(), 0);
-  EXPECT_EQ(state.depth, 0);
+  EXPECT_EQ(tracking::this_thread.depth, 0);
   EXPECT_EQ(tracking::current_request.id, 3u) << "the thread's own tag is back";
 }
