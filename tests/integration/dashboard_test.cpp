@@ -439,7 +439,8 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
   const bool greeted = fresh.wait_for(hello, 15s);
   const double first_event = seconds_since(opened);
   burst.join();
-  const bool live = fresh.wait_for("event: live", scaled(3000ms));  // 3 s was short under ASan
+  const bool live = fresh.wait_for(
+      "event: live", asyncscope::testing::scaled(3000ms));  // 3 s was short under ASan
   const auto after = memory_of(server.pid());
   std::cout << "200 stalled viewers + 2,000 requests: first event after "
             << static_cast<int>(first_event * 1000) << " ms; RSS " << before.rss_kb / 1024
