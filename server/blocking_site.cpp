@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -263,10 +264,19 @@ blocking_site find_blocking_site(const stack_sample& stack) {
           .callee = *found == 0 ? "" : short_function_name(frames[*found - 1].function)};
 }
 
+namespace {
+std::atomic<bool> debug_information_read{false};
+}  // namespace
+
 void load_debug_information() {
   std::vector<source_frame> ignored;
   backtrace_pcinfo(debug_information(), reinterpret_cast<std::uintptr_t>(&load_debug_information),
                    add_source_frame, ignore_error, &ignored);
+  debug_information_read.store(true, std::memory_order_release);
+}
+
+bool debug_information_loaded() {
+  return debug_information_read.load(std::memory_order_acquire);
 }
 
 std::string project_path(std::string_view path) {

@@ -73,9 +73,11 @@ class stack_sample_slot {
 // or the program has no debug information.
 blocking_site find_blocking_site(const stack_sample& stack);
 
-// Reads the program's debug information ahead of the first warning (a tenth of a second for a
-// Debug build), so that the first warning is not late. Any thread may call it, once or more.
+// Reads the program's debug information, which naming a site needs: a tenth of a second for a
+// Debug build on a quiet machine, seconds for a Release build on a busy one. Any thread may call
+// it, once or more; debug_information_loaded() says when it has returned once.
 void load_debug_information();
+bool debug_information_loaded();
 
 // A source file's path as the project names it: "/work/x/build/../server/lesson.cpp" (debug
 // information) or "../../server/lesson.cpp" (std::source_location) -> "server/lesson.cpp".

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 
 namespace asyncscope {
@@ -21,10 +19,11 @@ struct loop_watch::watched_thread : loop_tracking::loop_thread_state {
   const loop_watch* watch = nullptr;
   std::atomic<std::int64_t> blocked_total_ns{0};
   stack_sample_slot stack;
-  // Only the watchdog reads and writes these three.
+  // Only the watchdog reads and writes these four.
   std::int64_t warned_block = 0;  // busy_since_ns of the block it last warned about
   nanoseconds next_warning{0};    // how long away before the next warning about it
   std::string site;               // where that block was caught; empty until it was
+  bool site_unread = false;  // warned before the debug information was read: name it once it is
   // Under the watch's mutex: the site, for report().
   std::string blocked_at;
 };
@@ -77,12 +76,15 @@ void loop_watch::watch_this_thread(const std::string& name) {
 
 void loop_watch::start() {
   watchdog_ = std::thread([this] { watchdog(); });
-  // The debug information is read ahead, so that the first warning need not wait for it; at
-  // the lowest priority, so that a server just started answers its first requests first.
+  // The debug information is read ahead, so that a warning need not wait for it; one that comes
+  // before it has been read goes out at once, without the line, and the line follows.
   symbols_ = std::thread([] {
     name_this_thread("symbols");
-    setpriority(PRIO_PROCESS, static_cast<id_t>(this_thread_os_id()), 19);
+    const auto start = std::chrono::steady_clock::now();
     load_debug_information();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    spdlog::info("watchdog: debug information read in {:.2f} s; its warnings name the line now",
+                 took.count());
   });
 }
 
@@ -109,7 +111,8 @@ void loop_watch::watchdog() {
 }
 
 // The first warning comes once a thread has been away for the threshold, then one per further
-// second while it stays away.
+// second while it stays away; and one more as soon as the line can be named, if a warning had to
+// go without it.
 void loop_watch::check(std::chrono::steady_clock::time_point now) {
   const auto now_ns = std::chrono::duration_cast<nanoseconds>(now.time_since_epoch()).count();
   struct due_warning {
@@ -118,6 +121,7 @@ void loop_watch::check(std::chrono::steady_clock::time_point now) {
     nanoseconds away;
     std::uint64_t request_id;
     std::string holder;
+    bool only_to_name;  // not due yet, but the line it lacked can be named now
   };
   std::vector<due_warning> due;
   {
@@ -130,24 +134,29 @@ void loop_watch::check(std::chrono::steady_clock::time_point now) {
         thread->warned_block = since;
         thread->next_warning = warn_after_;
         thread->site.clear();
+        thread->site_unread = false;
       }
-      if (away < thread->next_warning) continue;
+      const bool due_now = away >= thread->next_warning;
+      const bool only_to_name = !due_now && thread->site_unread && debug_information_loaded();
+      if (!due_now && !only_to_name) continue;
       due.push_back({thread.get(), since, away, thread->request_id.load(std::memory_order_relaxed),
-                     holder(*thread)});
-      thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
+                     holder(*thread), only_to_name});
+      if (due_now) thread->next_warning = std::chrono::floor<std::chrono::seconds>(away) + 1s;
     }
   }
   // Without the lock: reading a stack takes a moment, and a slow stdout must not hold up
   // report(), which /metrics calls on the loop.
   for (auto& d : due) {
     auto& thread = *d.thread;
-    if (thread.site.empty()) {
+    thread.site_unread = thread.site.empty() && !debug_information_loaded();
+    if (thread.site.empty() && !thread.site_unread) {
       const auto stack = thread.stack.capture(stack_patience);
       const bool same_block = thread.busy_since_ns.load(std::memory_order_acquire) == d.block;
       thread.site = same_block ? find_blocking_site(stack).text() : std::string{};
       const std::lock_guard lock{mutex_};
       thread.blocked_at = thread.site;
     }
+    if (d.only_to_name && thread.site.empty()) continue;
     auto text =
         fmt::format("{} blocked {} ms so far by {}", thread.name, whole_ms(d.away), d.holder);
     if (!thread.site.empty()) text += " in " + thread.site;

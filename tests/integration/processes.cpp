@@ -133,6 +133,10 @@ server_process::server_process(std::vector<std::string> flags) {
   }
 }
 
+bool server_process::wait_until_lines_can_be_named() {
+  return wait_for_output("watchdog: debug information read in", scaled(std::chrono::seconds(20)));
+}
+
 bool server_process::wait_for_port() {
   if (!wait_for_output("listening on http://")) return false;
   const std::regex listening{"listening on http://[^ ]+:([0-9]+)\n"};

@@ -41,6 +41,9 @@ class server_process {
   // Sends `signal` and waits for the exit code (or 128 + signal when killed by one).
   int stop(int signal, std::chrono::seconds timeout = std::chrono::seconds(20));
   bool running();
+  // Waits until the watchdog can name the line a blocked loop runs (it reads the program's debug
+  // information as the server starts; before that, its warnings have no `in ...` part).
+  bool wait_until_lines_can_be_named();
 
  private:
   bool wait_for_port();

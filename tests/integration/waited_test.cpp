@@ -90,6 +90,7 @@ std::string temporary_path(const std::string& name) {
 
 TEST(Waited, TheFifthAsyncWrongRequestWasQueuedBehindTheFourBeforeIt) {
   server_process server;
+  ASSERT_TRUE(server.wait_until_lines_can_be_named()) << server.output();
   const double sleep = scaled(0.2);
   const auto answers =
       answers_at_once(server, "/async-wrong?sleep=" + seconds_text(sleep), 5);
@@ -165,6 +166,7 @@ TEST(Waited, ASyncRequestIsBusyOnItsPoolThreadForItsWholeSleep) {
 
 TEST(Waited, TheWatchdogNamesTheLineInTheLessonThatBlocksTheLoop) {
   server_process server;
+  ASSERT_TRUE(server.wait_until_lines_can_be_named()) << server.output();
   answers_at_once(server, "/async-wrong?sleep=0.3", 1);
   const auto sleep_line = lesson_line_of("std::this_thread::sleep_for(req.sleep);  // the pitfall");
   ASSERT_TRUE(server.wait_for_output("in async_wrong (server/lesson.cpp:")) << server.output();
@@ -178,6 +180,7 @@ TEST(Waited, TheWatchdogNamesTheLineInTheLessonThatBlocksTheLoop) {
 
 TEST(Waited, TheWatchdogNamesTheLineOfAComputationToo) {
   server_process server;
+  ASSERT_TRUE(server.wait_until_lines_can_be_named()) << server.output();
   answers_at_once(server, "/async-cpu?work=0.3", 1);
   const auto work_line = lesson_line_of("count_primes_for(req.sleep);");
 #if defined(__SANITIZE_THREAD__)

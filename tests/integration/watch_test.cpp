@@ -60,6 +60,7 @@ std::string ms_text(std::chrono::milliseconds threshold) {
 
 TEST(BlockingDetector, WarnsWhileTheLoopIsBlockedAndNamesTheRequest) {
   server_process server{{"--block-warn-ms", "100"}};
+  ASSERT_TRUE(server.wait_until_lines_can_be_named()) << server.output();
   const double block = scaled(0.3);
   const auto sleep = seconds_text(block);
   fire(server, "/async-wrong?sleep=" + sleep, 1);
