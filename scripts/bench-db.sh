@@ -26,8 +26,7 @@ log="$asyncscope_root/build/bench-db-server.log"
 results="$asyncscope_root/build/bench-db-results.md"
 
 cleanup() {
-  kill "${server_pid:-}" 2>/dev/null || true
-  wait "${server_pid:-}" 2>/dev/null || true
+  stop_server
   "$asyncscope_root/scripts/db.sh" stop --dir "$db_dir" || true
 }
 trap cleanup EXIT

@@ -24,14 +24,10 @@ if [ "${1:-}" = "--cost" ]; then
   ulimit -n "$(ulimit -Hn)"
   log=$(mktemp)
   results=$(mktemp)
-  trap 'kill "${server_pid:-}" 2>/dev/null; rm -f "$log" "$results"' EXIT
+  trap 'stop_server; rm -f "$log" "$results"' EXIT
   # Seconds of CPU the server has used so far (user + system).
   server_cpu() {
     awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"
-  }
-  stop_server() {
-    kill "$server_pid"
-    wait "$server_pid" 2>/dev/null || true
   }
   echo "asyncscope cost of --timing: $rounds rounds on $(nproc) cores; each: 10,000 x /async-endpoint?sleep=1, then wrk -t2 -c64 -d10s at sleep=0"
   for round in $(seq "$rounds"); do

@@ -56,11 +56,6 @@ db_log="$asyncscope_root/build/demo-db-server.log"
 db_dir="$asyncscope_root/build/demo-mariadb"
 results="$asyncscope_root/build/demo-results.md"
 
-stop_server() {
-  kill "${server_pid:-}" 2>/dev/null || true
-  wait "${server_pid:-}" 2>/dev/null || true
-  server_pid=
-}
 db_started=0
 cleanup() {
   stop_server

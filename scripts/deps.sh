@@ -129,4 +129,11 @@ start_server() {
   return 1
 }
 
+# Stops the server start_server started (SIGTERM: it finishes what is in flight), if any.
+stop_server() {
+  kill "${server_pid:-}" 2>/dev/null || true
+  wait "${server_pid:-}" 2>/dev/null || true
+  server_pid=
+}
+
 asyncscope_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -62,7 +62,7 @@ measurements="$work/measurements.tsv"
 declare -A server_pids=() # name -> pid, for the trap
 port=
 
-stop_server() {
+stop_peer() {
   local name=$1 pid=${server_pids[$1]:-}
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
@@ -73,7 +73,7 @@ stop_server() {
 }
 
 stop_all() {
-  for name in "${!server_pids[@]}"; do stop_server "$name"; done
+  for name in "${!server_pids[@]}"; do stop_peer "$name"; done
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
