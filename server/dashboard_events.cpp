@@ -78,7 +78,7 @@ std::string batch_event(std::string_view endpoint, int count, const metrics_snap
   return sse("batch", {{"endpoint", endpoint},
                        {"count", count},
                        {"after_id", figures.last_request_id},
-                       {"answered_before", answered_so_far(figures)},
+                       {"answered_before", answered_so_far(figures) + figures.being_answered},
                        {"at", round_to_microseconds(unix_seconds_now())}});
 }
 
@@ -94,6 +94,7 @@ std::string status_event(const metrics_snapshot& figures) {
              {{"at", round_to_microseconds(unix_seconds_now())},
               {"in_flight", figures.in_flight},
               {"requests_total", answered_so_far(figures)},
+              {"being_answered", figures.being_answered},
               {"last_request_id", figures.last_request_id},
               {"connections_unread", figures.connections_unread},
               {"accept_queue",

@@ -9,10 +9,13 @@
 
 namespace asyncscope {
 
-void request_metrics::record(std::string_view endpoint, unsigned status, double seconds) {
-  const std::lock_guard lock{mutex_};
-  ++counted_.requests[{endpoint, status}];
-  auto& histogram = counted_.latency[endpoint];
+void request_metrics::answering::record(std::string_view endpoint, unsigned status,
+                                        double seconds) {
+  const std::lock_guard lock{metrics_.mutex_};
+  --metrics_.being_answered_;
+  recorded_ = true;
+  ++metrics_.counted_.requests[{endpoint, status}];
+  auto& histogram = metrics_.counted_.latency[endpoint];
   const auto bucket = std::lower_bound(latency_buckets.begin(), latency_buckets.end(), seconds);
   if (bucket != latency_buckets.end())
     ++histogram.counts[std::distance(latency_buckets.begin(), bucket)];
@@ -23,6 +26,7 @@ void request_metrics::record(std::string_view endpoint, unsigned status, double 
 metrics_snapshot request_metrics::snapshot() const {
   const std::lock_guard lock{mutex_};
   auto s = counted_;
+  s.being_answered = being_answered_;
   s.log_lines_dropped = log_lines_dropped();  // the log queue counts its own
   return s;
 }

@@ -5,6 +5,7 @@
 #include "loop_watch.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -31,6 +32,9 @@ struct metrics_snapshot {
   std::map<std::pair<std::string_view, unsigned>, std::uint64_t> requests;  // (endpoint, status)
   std::map<std::string_view, latency_histogram> latency;                    // by endpoint
   int in_flight = 0;
+  // Handed to their handlers and not counted in `requests` yet: with them, the requests read so
+  // far that will be counted answered (the dashboard's batches start from that sum).
+  std::uint64_t being_answered = 0;
   std::uint64_t last_request_id = 0;  // requests read so far: the newest one's number
   // Connections the kernel holds for the listener, not accepted yet (-1: this platform cannot
   // tell). While the loop is blocked, a batch's later requests wait there.
@@ -48,13 +52,30 @@ struct metrics_snapshot {
 // Counts answered requests; any thread may record.
 class request_metrics {
  public:
-  void record(std::string_view endpoint, unsigned status, double seconds);
+  // One request on its way to an answer: counted as being answered until it is recorded (or
+  // dropped, if it never is), then as answered, in one step a snapshot cannot split.
+  class answering {
+   public:
+    explicit answering(request_metrics& metrics) : metrics_(metrics) { ++metrics_.being_answered_; }
+    ~answering() {
+      if (!recorded_) --metrics_.being_answered_;
+    }
+    answering(const answering&) = delete;
+    answering& operator=(const answering&) = delete;
+    void record(std::string_view endpoint, unsigned status, double seconds);
+
+   private:
+    request_metrics& metrics_;
+    bool recorded_ = false;
+  };
+
   // The counters so far; the caller fills in the gauges.
   metrics_snapshot snapshot() const;
 
  private:
   mutable std::mutex mutex_;
   metrics_snapshot counted_;
+  std::atomic<std::uint64_t> being_answered_{0};
 };
 
 std::string prometheus_text(const metrics_snapshot& s);

@@ -1,10 +1,12 @@
 // The dashboard's rules that need no socket: who may fire, how much fired work may be
-// outstanding, what history a new page gets, and where the main port sends a browser.
+// outstanding, what history a new page gets, where the main port sends a browser, and where a
+// batch starts counting.
 
 #include "dashboard_address.hpp"
 #include "dashboard_history.hpp"
 #include "fire_budget.hpp"
 #include "fire_guard.hpp"
+#include "metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -216,4 +218,24 @@ TEST(DashboardUrl, AMissingOrOddHostFallsBackToTheBoundAddress) {
   EXPECT_EQ(dashboard_url("[::1", 8001), "http://127.0.0.1:8001/");
   EXPECT_EQ(dashboard_url("evil\r\nSet-Cookie: x", 8001), "http://127.0.0.1:8001/");
   EXPECT_EQ(dashboard_url("a/b@c", 8001, "[::1]"), "http://[::1]:8001/");
+}
+
+// A batch started while a request is on its way must not count that request's answer: the
+// snapshot holds it as being answered, then as answered, never as both or neither.
+TEST(BatchBaseline, ARequestOnItsWayIsBeingAnsweredThenAnsweredNeverBoth) {
+  request_metrics metrics;
+  const auto baseline = [&] {
+    const auto s = metrics.snapshot();
+    std::uint64_t answered = 0;
+    for (const auto& [key, count] : s.requests) answered += count;
+    return std::pair{answered, s.being_answered};
+  };
+  {
+    request_metrics::answering recorded{metrics};
+    request_metrics::answering dropped{metrics};  // its connection went before an answer
+    EXPECT_EQ(baseline(), (std::pair<std::uint64_t, std::uint64_t>{0, 2}));
+    recorded.record("/async-endpoint", 200, 0.01);
+    EXPECT_EQ(baseline(), (std::pair<std::uint64_t, std::uint64_t>{1, 1}));
+  }
+  EXPECT_EQ(baseline(), (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
 }
