@@ -116,7 +116,7 @@ awaitable<http_response> respond(const http_request& req, const route& found,
   if (server.config.test_routes && req.target() == "/test/throw") {
     throw std::runtime_error("thrown on purpose by GET /test/throw (--test-routes)");
   }
-  if (server.todo && !todo_path_of(req.target()).empty()) {
+  if (std::holds_alternative<todo_call>(found)) {
     co_return co_await answer_todo(req, request_id, *server.todo);
   }
   if (const auto* e = std::get_if<route_error>(&found)) {
@@ -138,11 +138,6 @@ awaitable<http_response> respond(const http_request& req, const route& found,
 }
 
 }  // namespace
-
-const char* request_label(const http_request& req, const route& found) {
-  const auto todo_path = todo_path_of(req.target());  // one of todo_routes.hpp's constants
-  return todo_path.empty() ? route_label(found) : todo_path.data();
-}
 
 awaitable<http_response> handle_request(const http_request& req, const route& found,
                                         std::uint64_t request_id, server_state& server) {

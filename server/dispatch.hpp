@@ -17,10 +17,6 @@ namespace asyncscope {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
-// The name a request goes by in logs, metrics and the blocking detector's warnings: its route's,
-// or its ToDo flavour's path ("/async-wrong/tasks"). Lives as long as the program.
-const char* request_label(const http_request& req, const route& found);
-
 // Never throws: a handler that does is logged and answered 500 with the request id.
 boost::asio::awaitable<http_response> handle_request(const http_request& req, const route& found,
                                                      std::uint64_t request_id,

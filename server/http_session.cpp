@@ -72,12 +72,13 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::
                        server_state& server) {
   const auto read_at = std::chrono::steady_clock::now();
   const auto request_id = ++server.counters.last_request_id;
+  request_metrics::answering counted{server.metrics};
   const auto found = find_route(req.method(), req.target(), server.config.limits);
-  const char* label = request_label(req, found);  // a ToDo request by its flavour's path
+  const char* label = route_label(found);
   const timed_request timed{request_id, label, ready_ns, server};
   auto res = co_await handle_request(req, found, request_id, server);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - read_at;
-  server.metrics.record(label, res.result_int(), took.count());
+  counted.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
   co_return co_await write_answer(stream, res, req.method() == http::verb::head, server);

@@ -2,6 +2,7 @@
 
 #include "lesson_paths.hpp"
 #include "seconds.hpp"
+#include "todo_routes.hpp"
 
 #include <fmt/format.h>
 #include <boost/url/grammar/error.hpp>
@@ -149,6 +150,7 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     if (method != http::verb::get) return method_not_allowed(method, watch.path, get_or_head);
     return watch.which;
   }
+  if (const auto todo_path = todo_path_of(target); !todo_path.empty()) return todo_call{todo_path};
   const auto* lesson = find_lesson(path);
   if (lesson == nullptr) {
     return route_error{
@@ -175,6 +177,7 @@ const char* route_label(const route& r) {
   struct label {
     const char* operator()(const lesson_route& l) const { return l.path.data(); }
     const char* operator()(const fire_route&) const { return fire_path.data(); }
+    const char* operator()(const todo_call& t) const { return t.path.data(); }
     const char* operator()(const route_error& e) const {
       return e.path.empty() ? "unmatched" : e.path.data();
     }

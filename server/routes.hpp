@@ -42,6 +42,12 @@ struct fire_route {
   int count = 1;
 };
 
+// A request for the database lesson's ToDo API; its method, id and body are read with the rest
+// of it (todo_routes.hpp's parse_todo_request).
+struct todo_call {
+  std::string_view path;  // the flavour's path whatever the action: "/async/tasks"
+};
+
 struct route_error {
   boost::beast::http::status status;
   std::string error;        // short code: "not_found", "bad_sleep", ...
@@ -50,7 +56,7 @@ struct route_error {
   std::string_view allowed{};  // for a 405: the methods the path takes ("GET, HEAD")
 };
 
-using route = std::variant<lesson_route, watch_route, fire_route, route_error>;
+using route = std::variant<lesson_route, watch_route, fire_route, todo_call, route_error>;
 
 // The most requests one click on the dashboard may fire (its buttons fire 1, 3 or 50); the
 // fire budget (fire_budget.hpp) bounds their seconds.

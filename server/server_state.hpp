@@ -54,7 +54,7 @@ struct server_state {
   loop_watch& loops;
   request_feed& feed;
   request_metrics& metrics;
-  todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp)
+  todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp); always set
   requests_in_flight& requests;  // GET /requests
   flight_recorder& recorder;     // GET /trace, and whom each request waited behind
   server_counters counters{};

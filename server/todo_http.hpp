@@ -1,7 +1,6 @@
 #pragma once
 // The ToDo routes' HTTP side: one request in, one response out, FastAPI's way. The plumbing
-// that reads and writes (http_session.cpp) calls answer_todo for every target todo_path_of
-// recognises.
+// that reads and writes (dispatch.cpp) calls answer_todo for every request routed as a todo_call.
 
 #include "todo_backend.hpp"
 #include "todo_routes.hpp"

@@ -48,6 +48,12 @@ void check_route(http::verb method, const asyncscope::route& found) {
     check(lesson->sleep >= 0 && lesson->sleep <= limits.max_sleep, "the sleep is within limits");
     return;
   }
+  if (const auto* todo = std::get_if<asyncscope::todo_call>(&found)) {
+    check(std::find(asyncscope::todo_paths.begin(), asyncscope::todo_paths.end(), todo->path) !=
+              asyncscope::todo_paths.end(),
+          "a ToDo route names one of the three flavours' paths");
+    return;
+  }
   if (std::holds_alternative<asyncscope::watch_route>(found)) {
     check(method == http::verb::get, "only GET reaches /healthz, /metrics, / and /events");
     return;

@@ -88,6 +88,17 @@ TEST(Routes, LabelsAreTheRoutesPathsAndUnmatchedOtherwise) {
   EXPECT_STREQ(route_label(get("/nope")), "unmatched");
 }
 
+TEST(Routes, AToDoRequestIsNamedByItsFlavoursPathWhateverItsMethodAndId) {
+  for (const auto method : {http::verb::get, http::verb::post, http::verb::put, http::verb::delete_}) {
+    const auto found = find_route(method, "/async-wrong/tasks/7/done?sleep=1", limits);
+    ASSERT_TRUE(std::holds_alternative<todo_call>(found));
+    EXPECT_EQ(std::get<todo_call>(found).path, "/async-wrong/tasks");
+    EXPECT_STREQ(route_label(found), "/async-wrong/tasks");
+  }
+  EXPECT_STREQ(route_label(get("/sync/tasks")), "/sync/tasks");
+  EXPECT_STREQ(route_label(get("/sync/taskss")), "unmatched");
+}
+
 TEST(Routes, UnknownPathIsNotFound) {
   const auto e = error_of(get("/nope?sleep=1"));
   EXPECT_EQ(e.status, http::status::not_found);
