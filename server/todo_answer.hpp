@@ -20,7 +20,7 @@ struct todo_answer {
   endpoint_result timing{};
 };
 
-// {"error": error, "detail": detail} with the given status.
+// {"error": error, "detail": detail} with the given status (defined in todo_routes.cpp).
 todo_answer todo_error(boost::beast::http::status status, std::string error, std::string detail);
 
 }  // namespace asyncscope

@@ -25,11 +25,6 @@ todo_answer task_not_found() {
 
 }  // namespace
 
-todo_answer todo_error(http::status status, std::string error, std::string detail) {
-  return {.status = status,
-          .body = to_json_text(json::value_from(error_body{std::move(error), std::move(detail)}))};
-}
-
 db_query todo_query(const todo_route& route) {
   switch (route.action) {
     case todo_action::list:

@@ -1,5 +1,6 @@
 #include "todo_routes.hpp"
 
+#include "json_text.hpp"
 #include "seconds.hpp"
 
 #include <fmt/format.h>
@@ -16,6 +17,11 @@ namespace asyncscope {
 
 namespace http = boost::beast::http;
 namespace json = boost::json;
+
+todo_answer todo_error(http::status status, std::string error, std::string detail) {
+  return {.status = status,
+          .body = to_json_text(json::value_from(error_body{std::move(error), std::move(detail)}))};
+}
 
 namespace {
 
