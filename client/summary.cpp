@@ -128,11 +128,23 @@ json::array holders_json(const std::vector<holder>& holders) {
 }
 
 // A p50 and a p99 in one unit, three digits: "0.215/1.02 ms", "24.5/49.0 s".
-std::string spread_text(const spread& s) {
-  if (std::max(s.p50, s.p99) < 1) {
-    return fmt::format("{:.3g}/{:.3g} ms", s.p50 * 1000, s.p99 * 1000);
-  }
-  return fmt::format("{:.3g}/{:.3g} s", s.p50, s.p99);
+// A figure in four characters at most: "204", "57", "6.9", "0.51".
+std::string compact_number(double v) {
+  if (v >= 9.95) return fmt::format("{:.0f}", v);
+  if (v >= 0.995) return fmt::format("{:.1f}", v);
+  return fmt::format("{:.2f}", v);
+}
+
+// "queued 57/84, busy 0.51/6.9, waiting 204/215 ms (p50/p99)": one unit for the line, so that
+// it fits an 80-column terminal whatever the figures.
+std::string timing_text(const timing_summary& t) {
+  const bool in_ms = std::max({t.queued.p99, t.busy.p99, t.waiting.p99}) < 0.9995;
+  const double scale = in_ms ? 1000 : 1;
+  const auto spread_text = [scale](const spread& s) {
+    return compact_number(s.p50 * scale) + "/" + compact_number(s.p99 * scale);
+  };
+  return fmt::format("queued {}, busy {}, waiting {} {} (p50/p99)", spread_text(t.queued),
+                     spread_text(t.busy), spread_text(t.waiting), in_ms ? "ms" : "s");
 }
 
 // "#1 /async-wrong: 0.80 s of others' waiting (4 requests) in async_wrong (...)"
@@ -397,9 +409,7 @@ std::string summary_text(const summary& s, int width) {
     line("max overlap:", fmt::format("{} at one instant on the server", s.max_overlap));
   }
   if (s.timing) {
-    const auto& t = *s.timing;
-    line("timing:", fmt::format("queued {}, busy {}, waiting {} (p50/p99)", spread_text(t.queued),
-                                spread_text(t.busy), spread_text(t.waiting)));
+    line("timing:", timing_text(*s.timing));
   }
   if (!s.held_up_by.empty()) {
     std::vector<std::string> holders;

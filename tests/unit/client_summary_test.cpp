@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace json = boost::json;
@@ -376,9 +377,28 @@ TEST(Summary, GivesTheP50AndP99OfEachPartOfTheServersTiming) {
   EXPECT_DOUBLE_EQ(s.timing->queued.p50, 1.0);
   EXPECT_DOUBLE_EQ(s.timing->queued.p99, 2.0);
   EXPECT_DOUBLE_EQ(s.timing->busy.p99, 1.0);
-  EXPECT_NE(summary_text(s).find("timing:      queued 1/2 s, busy 1/1 s, waiting 0/0 ms (p50/p99)"),
+  EXPECT_NE(summary_text(s).find("timing:      queued 1.0/2.0, busy 1.0/1.0, waiting 0.00/0.00 s (p50/p99)"),
             std::string::npos)
       << summary_text(s);
+}
+
+// The figures of a run under ThreadSanitizer, whose line once wrapped and pushed the timeline
+// past 24 rows: one unit for the line and short figures keep it on one line of 80 columns.
+TEST(Summary, TheTimingLineFitsEightyColumnsWhateverTheFigures) {
+  for (const auto& [queued, busy, waiting, text] :
+       std::vector<std::tuple<asyncscope::spread, asyncscope::spread, asyncscope::spread, std::string>>{
+           {{0.0571, 0.0835}, {0.00051, 0.00694}, {0.204, 0.215},
+            "timing:      queued 57/84, busy 0.51/6.9, waiting 204/215 ms (p50/p99)\n"},
+           {{0.000976, 0.9994}, {0.0000012, 0.00123}, {0.1234, 0.9994},
+            "timing:      queued 0.98/999, busy 0.00/1.2, waiting 123/999 ms (p50/p99)\n"},
+           {{24.1, 1049.6}, {1, 1.39}, {0, 0},
+            "timing:      queued 24/1050, busy 1.0/1.4, waiting 0.00/0.00 s (p50/p99)\n"}}) {
+    auto s = summarize(asked_for(3), three_in_a_row());
+    s.timing = asyncscope::timing_summary{.requests = 3, .queued = queued, .busy = busy, .waiting = waiting};
+    const auto out = summary_text(s, 80);
+    EXPECT_NE(out.find(text), std::string::npos) << out;
+    EXPECT_LE(text.size(), 80u);
+  }
 }
 
 TEST(Summary, NamesTheRequestsThatHeldTheOthersUpLongest) {
