@@ -134,7 +134,10 @@ int main(int argc, char* argv[]) {
       fmt::print("\n");
     }
     const int width = asyncscope::terminal_columns();
-    fmt::print("{}", asyncscope::summary_text(summary, width));
+    // With --timeline the verdict comes once, below the picture it sums up.
+    auto above = summary;
+    if (options.timeline) above.verdict.clear();
+    fmt::print("{}", asyncscope::summary_text(above, width));
     if (options.timeline) {
       fmt::print("\n{}", asyncscope::timeline_text(asyncscope::build_timeline(run), summary.verdict,
                                                    width, asyncscope::colour_wanted()));

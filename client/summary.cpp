@@ -416,7 +416,7 @@ std::string summary_text(const summary& s, int width) {
     for (const auto& h : s.held_up_by) holders.push_back(holder_text(h));
     line("held up by:", fmt::format("{}", fmt::join(holders, "; ")));
   }
-  line("verdict:", s.verdict);
+  if (!s.verdict.empty()) line("verdict:", s.verdict);
   if (s.requests_per_second) {
     line("throughput:", fmt::format("{:.1f} requests/s ({} answered in {:.2f} s, {} connections "
                                     "kept alive)",

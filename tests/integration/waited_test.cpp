@@ -280,7 +280,7 @@ TEST(Waited, TheClientSumsUpTheTimingsAndWhoHeldTheOthersUp) {
   const auto run = run_client({"-e", "async-wrong", "-c", "3", "--sleep", "0.2", "--port",
                                std::to_string(server.port()), "-q", "--trace-out", trace_file});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_TRUE(std::regex_search(run.out, std::regex("timing: +queued [0-9.]+/[0-9.]+ m?s, busy ")))
+  EXPECT_TRUE(std::regex_search(run.out, std::regex("timing: +queued [0-9.]+/[0-9.]+, busy [0-9.]+/[0-9.]+, waiting [0-9.]+/[0-9.]+ m?s \\(p50/p99\\)")))
       << run.out;
   EXPECT_NE(run.out.find("held up by:  #1 /async-wrong:"), std::string::npos) << run.out;
 
