@@ -3,29 +3,51 @@
 #include "loop_tracking.hpp"
 
 #include <algorithm>
-#include <map>
 
 namespace asyncscope {
 
+// A flat list sorted by request, not a map: a request queued behind a long burst overlaps
+// thousands of runs (up to the 4,096 a loop thread's ring keeps), and this runs for every answer.
 std::vector<wait_cause> rank_holders(std::uint64_t self, const std::vector<held_interval>& held,
                                      std::size_t most) {
-  std::map<std::uint64_t, wait_cause> by_request;
+  struct overlap {
+    std::uint64_t request_id;
+    const char* endpoint;
+    std::int64_t ns;
+  };
+  std::vector<overlap> overlaps;
   for (const auto& [wait, runs] : held) {
     for (const auto& run : runs) {
       if (run.request_id == self || run.request_id == 0) continue;
-      const auto overlap = std::min(run.end_ns, wait.to_ns) - std::max(run.start_ns, wait.from_ns);
-      if (overlap <= 0) continue;
-      auto& cause = by_request[run.request_id];
-      cause.request_id = run.request_id;
-      if (run.endpoint) cause.endpoint = run.endpoint;
-      cause.seconds += static_cast<double>(overlap) / 1e9;
+      const auto ns = std::min(run.end_ns, wait.to_ns) - std::max(run.start_ns, wait.from_ns);
+      if (ns > 0) overlaps.push_back({run.request_id, run.endpoint, ns});
     }
   }
+  // One entry per request (the first of its runs keeps the others' sum), in the order of ids.
+  std::stable_sort(overlaps.begin(), overlaps.end(),
+                   [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+  std::vector<overlap> per_request;
+  for (const auto& o : overlaps) {
+    if (!per_request.empty() && per_request.back().request_id == o.request_id) {
+      per_request.back().ns += o.ns;
+      if (o.endpoint) per_request.back().endpoint = o.endpoint;
+    } else {
+      per_request.push_back(o);
+    }
+  }
+  // Longest first; among equals, the earlier request.
+  const auto kept = std::min(most, per_request.size());
+  std::partial_sort(per_request.begin(), per_request.begin() + static_cast<std::ptrdiff_t>(kept),
+                    per_request.end(), [](const auto& a, const auto& b) {
+                      return a.ns != b.ns ? a.ns > b.ns : a.request_id < b.request_id;
+                    });
   std::vector<wait_cause> ranked;
-  for (auto& [id, cause] : by_request) ranked.push_back(std::move(cause));
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
-  if (ranked.size() > most) ranked.resize(most);
+  for (std::size_t i = 0; i < kept; ++i) {
+    const auto& o = per_request[i];
+    ranked.push_back({.request_id = o.request_id,
+                      .endpoint = o.endpoint ? o.endpoint : "",
+                      .seconds = static_cast<double>(o.ns) / 1e9});
+  }
   return ranked;
 }
 
