@@ -8,7 +8,7 @@ source "$(dirname "$0")/deps.sh"
 usage() {
   cat <<'TEXT'
 Usage: scripts/demo.sh [--counts "1 2 50"] [--sleep SECONDS] [--endpoints "..."] [--pool-threads N]
-                       [--no-db]
+                       [--no-db] [--build-dir DIR]
 
 Builds asyncscope (Release), starts asyncscope-server on a free port, and for every endpoint
 and count runs `asyncscope-client -e ENDPOINT -c COUNT` (all requests at once). Prints a table
@@ -26,6 +26,8 @@ the end. Its server log: build/demo-db-server.log. async-wrong/tasks at 50 takes
   --endpoints "..."        default "sync-endpoint async-endpoint async-wrong"
   --pool-threads N         worker pool size (default 40, like FastAPI)
   --no-db                  skip the database lesson
+  --build-dir DIR          use the asyncscope-server and asyncscope-client already built in DIR
+                           (e.g. build/debug) instead of building Release
 TEXT
 }
 
@@ -34,6 +36,7 @@ sleep_s=1
 endpoints="sync-endpoint async-endpoint async-wrong"
 pool=40
 with_db=1
+build_dir=
 while [ $# -gt 0 ]; do
   case "$1" in
     --counts) counts=$2; shift 2 ;;
@@ -41,14 +44,17 @@ while [ $# -gt 0 ]; do
     --endpoints) endpoints=$2; shift 2 ;;
     --pool-threads) pool=$2; shift 2 ;;
     --no-db) with_db=0; shift ;;
+    --build-dir) build_dir=$(cd "$2" && pwd); shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "demo.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 install_dependencies
-echo "Building asyncscope (Release)..."
-build_dir=$(build_asyncscope Release asyncscope-server asyncscope-client)
+if [ -z "$build_dir" ]; then
+  echo "Building asyncscope (Release)..."
+  build_dir=$(build_asyncscope Release asyncscope-server asyncscope-client)
+fi
 server_bin="$build_dir/server/asyncscope-server"
 client_bin="$build_dir/client/asyncscope-client"
 log="$asyncscope_root/build/demo-server.log"
