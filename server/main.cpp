@@ -11,6 +11,8 @@
 #include "options.hpp"
 #include "platform.hpp"
 #include "process_limits.hpp"
+#include "requests_in_flight.hpp"
+#include "server_state.hpp"
 #include "seconds.hpp"
 #include "todo_backend.hpp"
 #include "warm_heap.hpp"
@@ -74,6 +76,14 @@ tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
   acceptor.bind(where);
   acceptor.listen();
   return acceptor;
+}
+
+// The dashboard's table: the oldest requests in flight as GET /requests lists them, and the count.
+requests_now_source requests_now(const server_state& server) {
+  return [&server](std::size_t most) {
+    auto [oldest, total] = server.requests.oldest(loop_tracking::steady_now_ns(), most);
+    return std::pair{requests_json(oldest, server.counters.sessions_not_started), total};
+  };
 }
 
 // First SIGINT/SIGTERM: stop accepting, let requests in flight finish (for --drain-timeout at
@@ -217,7 +227,9 @@ int main(int argc, char* argv[]) {
                                     platform::accept_queue_length(listening_socket);
                                 return figures;
                               },
-                          .draining = [&server] { return server.counters.draining.load(); }});
+                          .draining = [&server] { return server.counters.draining.load(); },
+                          .in_flight = options.timing ? requests_now(server)
+                                                      : requests_now_source{}});
   }
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -456,4 +457,54 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
   if (!sanitized) {  // sanitizers need far more memory of their own
     EXPECT_LT(after.peak_kb - before.rss_kb, 32 * 1024);
   }
+}
+
+TEST(Dashboard, TimingIsSentOnlyWhileAPageWatchesAndNamesWhoMadeARequestWait) {
+  server_process server{{"--block-warn-ms", "100"}};
+  // Nobody watching: these three get no timing message (a page opened later finds none).
+  fire_with_client(server, "/async-endpoint?sleep=0", 3);
+  std::this_thread::sleep_for(300ms);  // the dashboard's ticks took them
+  viewer late{server.dashboard_port()};
+  ASSERT_TRUE(late.wait_for("event: live", 3s)) << late.received();
+  EXPECT_EQ(late.received().find("event: timing"), std::string::npos) << late.received();
+
+  // Watched: three /async-wrong, one after another on loop-0; #6 waited behind #4 and #5.
+  fire_with_client(server, "/async-wrong?sleep=0.2", 3);
+  const std::regex sixth{R"(event: timing\ndata: \{"id": 6, "endpoint": "/async-wrong", [^\n]*)"};
+  ASSERT_TRUE(late.wait_for(sixth, 5s)) << late.received();
+  std::smatch found;
+  std::regex_search(late.received(), found, sixth);
+  const auto data = boost::json::parse(found.str().substr(found.str().find('{'))).as_object();
+  const auto& timing = data.at("timing").as_object();
+  EXPECT_GT(timing.at("queued").to_number<double>(), 0.3) << found.str();
+  EXPECT_EQ(timing.at("threads").as_array().at(0).as_string(), "loop-0");
+  std::vector<std::uint64_t> behind;
+  for (const auto& cause : data.at("waited_behind").as_array()) {
+    behind.push_back(cause.at("request_id").to_number<std::uint64_t>());
+  }
+  std::sort(behind.begin(), behind.end());
+  EXPECT_EQ(behind, (std::vector<std::uint64_t>{4, 5})) << found.str();
+}
+
+TEST(Dashboard, TheTableOfRequestsInFlightComesFromTheDashboardThreadWhileTheLoopIsBlocked) {
+  server_process server{{"--block-warn-ms", "100"}};
+  viewer events{server.dashboard_port()};
+  ASSERT_TRUE(events.wait_for(hello, 2000ms));
+  std::jthread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=1", 1); }};
+  // While /async-wrong holds the loop, the table still comes, a few times a second.
+  const std::regex running{
+      R"(event: requests\ndata: \{"requests": \[\{"request_id": 1, "endpoint": "/async-wrong", "state": "running"[^\n]*"thread": "loop-0")"};
+  ASSERT_TRUE(events.wait_for(running, 3s)) << events.received();
+  const auto first = events.received().size();
+  EXPECT_TRUE(events.read_for(600ms));
+  const std::string later = events.received().substr(first);
+  std::ptrdiff_t tables = 0;
+  for (auto at = later.find("event: requests"); at != std::string::npos;
+       at = later.find("event: requests", at + 1)) {
+    ++tables;
+  }
+  EXPECT_GE(tables, 1) << later;  // every 300 ms
+  wrong.join();
+  EXPECT_TRUE(events.wait_for(R"("requests": [], "connections_not_started": 0, "total": 0)", 3s))
+      << events.received().substr(events.received().size() - 2000);
 }
