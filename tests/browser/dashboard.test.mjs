@@ -596,6 +596,13 @@ async function projectorFitsOneScreen(browser, urls) {
     step(`badge and lanes before: ${JSON.stringify(before)}, while BLOCKED: ${JSON.stringify(during)}`);
     assert.deepEqual(during, before, "turning BLOCKED moved nothing");
     assert.ok(scrollDuring.fits, "still nothing below the fold while blocked");
+    // Replay's controls fit too.
+    await page.getByTestId("pause").click();
+    await page.getByTestId("scrubber").fill("-2");
+    const scrollReplaying = await noVerticalScroll(page);
+    step(`projector, paused and scrubbed back: ${JSON.stringify(scrollReplaying)}`);
+    assert.ok(scrollReplaying.fits, "the scrubber fits the projected screen");
+    await page.getByTestId("live").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: scaled(5_000) });
 
     // In Korean too (its labels are longer on a line, its glyphs taller).
