@@ -153,7 +153,7 @@ awaitable<void> dashboard::tick_every_100ms() {
     publish_status(was_blocked);
     if (tick % ticks_per_requests_table == 0) publish_requests_in_flight();
     // Timing cards and the table are made only while a page can show them.
-    sources_.feed.set_watched(timing() && viewers_.count() > 0);
+    sources_.feed.set_watched(measures_timing() && viewers_.count() > 0);
   }
 }
 
@@ -185,7 +185,7 @@ awaitable<void> dashboard::publish_feed() {
 // history (a page opened later wants the table as it is then). Read here, on the dashboard's
 // thread, so it keeps coming while the loop is blocked.
 void dashboard::publish_requests_in_flight() {
-  if (!timing() || viewers_.count() == 0) return;
+  if (!measures_timing() || viewers_.count() == 0) return;
   auto [requests, total] = sources_.in_flight(requests_in_table);
   viewers_.publish(encoded(requests_event(std::move(requests), total)));
 }
@@ -220,7 +220,7 @@ std::vector<encoded_events> dashboard::stream_start() const {
       stream_head(),
       encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds,
                           config_.teacher_token.empty() ? who_fires::anyone : who_fires::teacher,
-                          timing()))};
+                          measures_timing()))};
   for (auto& past : history_.all()) start.push_back(std::move(past));
   start.push_back(live_marker());
   // The figures now, so the page shows the badge at once instead of at the next tick.

@@ -80,7 +80,8 @@ class dashboard {
   void publish_requests_in_flight();
   void publish_batch(const fire_route& fire);
   std::vector<encoded_events> stream_start() const;
-  bool timing() const { return static_cast<bool>(sources_.in_flight); }
+  // Whether the server measures its requests (--timing): then pages get cards and the table.
+  bool measures_timing() const { return static_cast<bool>(sources_.in_flight); }
 
   boost::asio::ip::tcp::acceptor acceptor_;
   dashboard_config config_;

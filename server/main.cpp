@@ -12,8 +12,8 @@
 #include "platform.hpp"
 #include "process_limits.hpp"
 #include "requests_in_flight.hpp"
-#include "server_state.hpp"
 #include "seconds.hpp"
+#include "server_state.hpp"
 #include "todo_backend.hpp"
 #include "warm_heap.hpp"
 #include "worker_processes.hpp"
@@ -219,17 +219,16 @@ int main(int argc, char* argv[]) {
                      .max_sleep = options.max_sleep},
             .fire_at = bound,
             .teacher_token = teacher_token},
-        dashboard_sources{.feed = feed,
-                          .figures =
-                              [&server, listening_socket] {
-                                auto figures = current_metrics(server);
-                                figures.accept_queue =
-                                    platform::accept_queue_length(listening_socket);
-                                return figures;
-                              },
-                          .draining = [&server] { return server.counters.draining.load(); },
-                          .in_flight = options.timing ? requests_now(server)
-                                                      : requests_now_source{}});
+        dashboard_sources{
+            .feed = feed,
+            .figures =
+                [&server, listening_socket] {
+                  auto figures = current_metrics(server);
+                  figures.accept_queue = platform::accept_queue_length(listening_socket);
+                  return figures;
+                },
+            .draining = [&server] { return server.counters.draining.load(); },
+            .in_flight = options.timing ? requests_now(server) : requests_now_source{}});
   }
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;

@@ -62,7 +62,7 @@ std::vector<request_in_flight> requests_in_flight::list(std::int64_t now_ns) con
 }
 
 requests_in_flight::oldest_few requests_in_flight::oldest(std::int64_t now_ns,
-                                                           std::size_t most) const {
+                                                          std::size_t most) const {
   std::vector<std::shared_ptr<loop_tracking::request_timing>> copied;
   {
     const std::lock_guard lock{mutex_};
