@@ -31,8 +31,9 @@ constexpr std::size_t events_per_slice = 256;
 // The table of requests in flight: refreshed every third tick, its oldest rows only.
 constexpr int ticks_per_requests_table = 3;
 constexpr std::size_t requests_in_table = 20;
-// Timing cards ride along only in a tick whose other events are lighter than this: under a load
-// that already fills a viewer's 256 KiB of room, they would push it out (docs/dashboard.md).
+// Timing cards ride along only in a tick whose other events are lighter than this; they and the
+// table go only to viewers less than this behind: a page that falls behind loses its cards and
+// its table first, so that they never push it past its 256 KiB of room (docs/dashboard.md).
 constexpr std::size_t timing_room_bytes = 64 * 1024;
 // Connections the dashboard's port takes besides its viewers: page loads and fire clicks,
 // short-lived. Past this, new connections are closed at once.
@@ -177,7 +178,7 @@ awaitable<void> dashboard::publish_feed() {
   if (!timings.empty() && bytes <= timing_room_bytes) {
     const auto text = encoded(timing_events(timings));
     history_.add(now, text);
-    viewers_.publish(text);
+    viewers_.publish(text, timing_room_bytes);
   }
 }
 
@@ -187,7 +188,7 @@ awaitable<void> dashboard::publish_feed() {
 void dashboard::publish_requests_in_flight() {
   if (!measures_timing() || viewers_.count() == 0) return;
   auto [requests, total] = sources_.in_flight(requests_in_table);
-  viewers_.publish(encoded(requests_event(std::move(requests), total)));
+  viewers_.publish(encoded(requests_event(std::move(requests), total)), timing_room_bytes);
 }
 
 // The status, to every viewer. The history keeps it only while a loop is blocked (and the one
