@@ -28,6 +28,13 @@ namespace {
 
 constexpr auto tick_interval = 100ms;
 constexpr std::size_t events_per_slice = 256;
+// The table of requests in flight: refreshed every third tick, its oldest rows only.
+constexpr int ticks_per_requests_table = 3;
+constexpr std::size_t requests_in_table = 20;
+// Timing cards ride along only in a tick whose other events are lighter than this; they and the
+// table go only to viewers less than this behind: a page that falls behind loses its cards and
+// its table first, so that they never push it past its 256 KiB of room (docs/dashboard.md).
+constexpr std::size_t timing_room_bytes = 64 * 1024;
 // Connections the dashboard's port takes besides its viewers: page loads and fire clicks,
 // short-lived. Past this, new connections are closed at once.
 constexpr int spare_connections = 64;
@@ -140,11 +147,14 @@ awaitable<void> dashboard::accept_connections() {
 awaitable<void> dashboard::tick_every_100ms() {
   asio::steady_timer timer{acceptor_.get_executor()};
   bool was_blocked = false;
-  for (;;) {
+  for (int tick = 1;; ++tick) {
     timer.expires_after(tick_interval);
     co_await timer.async_wait(as_result);
     co_await publish_feed();
     publish_status(was_blocked);
+    if (tick % ticks_per_requests_table == 0) publish_requests_in_flight();
+    // Timing cards and the table are made only while a page can show them.
+    sources_.feed.set_watched(measures_timing() && viewers_.count() > 0);
   }
 }
 
@@ -154,14 +164,31 @@ awaitable<void> dashboard::tick_every_100ms() {
 awaitable<void> dashboard::publish_feed() {
   const double now = unix_seconds_now();
   const auto events = sources_.feed.take();
+  const auto timings = sources_.feed.take_timings();
   const std::span<const feed_event> all{events};
+  std::size_t bytes = 0;
   for (std::size_t at = 0; at < all.size(); at += events_per_slice) {
     if (at > 0) co_await asio::post(acceptor_.get_executor(), asio::use_awaitable);
     const auto text =
         encoded(feed_events(all.subspan(at, std::min(events_per_slice, all.size() - at))));
+    bytes += text->size();
     history_.add(now, text);
     viewers_.publish(text);
   }
+  if (!timings.empty() && bytes <= timing_room_bytes) {
+    const auto text = encoded(timing_events(timings));
+    history_.add(now, text);
+    viewers_.publish(text, timing_room_bytes);
+  }
+}
+
+// The oldest requests in flight and what each is doing, to every viewer; not kept in the
+// history (a page opened later wants the table as it is then). Read here, on the dashboard's
+// thread, so it keeps coming while the loop is blocked.
+void dashboard::publish_requests_in_flight() {
+  if (!measures_timing() || viewers_.count() == 0) return;
+  auto [requests, total] = sources_.in_flight(requests_in_table);
+  viewers_.publish(encoded(requests_event(std::move(requests), total)), timing_room_bytes);
 }
 
 // The status, to every viewer. The history keeps it only while a loop is blocked (and the one
@@ -193,7 +220,8 @@ std::vector<encoded_events> dashboard::stream_start() const {
   std::vector<encoded_events> start{
       stream_head(),
       encoded(hello_event(sources_.figures(), config_.block_warn, history_seconds,
-                          config_.teacher_token.empty() ? who_fires::anyone : who_fires::teacher))};
+                          config_.teacher_token.empty() ? who_fires::anyone : who_fires::teacher,
+                          measures_timing()))};
   for (auto& past : history_.all()) start.push_back(std::move(past));
   start.push_back(live_marker());
   // The figures now, so the page shows the badge at once instead of at the next tick.

@@ -19,11 +19,13 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 
 namespace asyncscope {
 
@@ -37,11 +39,17 @@ struct dashboard_config {
   std::string teacher_token;
 };
 
+// The requests in flight now: GET /requests's body for the `most` oldest, and how many there
+// are in all.
+using requests_now_source =
+    std::function<std::pair<boost::json::object, std::size_t>(std::size_t most)>;
+
 // What the dashboard reads from the rest of the server; each may be called from its thread.
 struct dashboard_sources {
   request_feed& feed;                         // requests' I/O and the detector's warnings
   std::function<metrics_snapshot()> figures;  // the server's counters and gauges, now
   std::function<bool()> draining;             // the server is shutting down
+  requests_now_source in_flight{};  // empty when the server does not measure them (--timing off)
 };
 
 // How far back a page that opens now can see, and how much of it is kept.
@@ -69,8 +77,11 @@ class dashboard {
   boost::asio::awaitable<void> tick_every_100ms();
   boost::asio::awaitable<void> publish_feed();
   void publish_status(bool& was_blocked);
+  void publish_requests_in_flight();
   void publish_batch(const fire_route& fire);
   std::vector<encoded_events> stream_start() const;
+  // Whether the server measures its requests (--timing): then pages get cards and the table.
+  bool measures_timing() const { return static_cast<bool>(sources_.in_flight); }
 
   boost::asio::ip::tcp::acceptor acceptor_;
   dashboard_config config_;

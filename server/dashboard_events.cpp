@@ -35,7 +35,7 @@ std::uint64_t answered_so_far(const metrics_snapshot& figures) {
 }  // namespace
 
 std::string hello_event(const metrics_snapshot& figures, std::chrono::milliseconds block_warn,
-                        double history_seconds, who_fires fires) {
+                        double history_seconds, who_fires fires, bool timing) {
   json::array loop_threads;
   for (const auto& loop : figures.loops) loop_threads.push_back(json::string(loop.thread));
   // retry: a dropped page (it fell behind, or the server restarted) reconnects after 1 s.
@@ -46,6 +46,7 @@ std::string hello_event(const metrics_snapshot& figures, std::chrono::millisecon
                        {"block_warn_ms", block_warn.count()},
                        {"history_seconds", history_seconds},
                        {"fire", fires == who_fires::teacher ? "teacher" : "anyone"},
+                       {"timing", timing},
                        {"now", round_to_microseconds(unix_seconds_now())}});
 }
 
@@ -104,6 +105,24 @@ std::string status_event(const metrics_snapshot& figures) {
                 {"queued", figures.pool_queued},
                 {"threads", figures.pool_threads}}},
               {"loops", std::move(loops)}});
+}
+
+std::string timing_events(std::span<const timing_report> reports) {
+  std::string text;
+  for (const auto& r : reports) {
+    text += sse("timing", {{"id", r.request_id},
+                           {"endpoint", r.endpoint},
+                           {"at", round_to_microseconds(r.at)},
+                           {"timing", json::value_from(r.split)},
+                           {"waited_behind", json::value_from(r.waited_behind)}});
+  }
+  return text;
+}
+
+std::string requests_event(json::object requests, std::size_t total) {
+  requests["total"] = total;
+  requests["at"] = round_to_microseconds(unix_seconds_now());
+  return sse("requests", requests);
 }
 
 std::string live_event() {

@@ -144,12 +144,18 @@ awaitable<void> event_viewers::write_until_dropped(viewer& v) {
   }
 }
 
-void event_viewers::publish(const encoded_events& events) {
+void event_viewers::publish(const encoded_events& events, std::size_t skip_if_behind) {
   for (const auto& v : viewers_) {
     if (v->dropped) continue;
     if (v->behind > limits_.max_behind_bytes) {
       drop(*v, fmt::format("{} KiB behind (more than {} KiB unsent): it stopped reading",
                            v->behind / 1024, limits_.max_behind_bytes / 1024));
+      continue;
+    }
+    // Counting what its kernel still holds: a page that stopped reading fills that first.
+    if (skip_if_behind != std::numeric_limits<std::size_t>::max() &&
+        v->behind + static_cast<std::size_t>(std::max(0, unread_in_kernel(v->socket))) >
+            skip_if_behind) {
       continue;
     }
     v->queue.push_back({events, true});

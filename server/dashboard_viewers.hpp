@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,11 @@ class event_viewers {
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket,
                                      std::vector<encoded_events> first);
 
-  // Queues `events` for every viewer, dropping those more than max_behind_bytes behind.
-  void publish(const encoded_events& events);
+  // Queues `events` for every viewer, dropping those more than max_behind_bytes behind. Those
+  // more than `skip_if_behind` bytes behind, here and in the kernel, do not get them: what a
+  // page can do without (the timing cards) must never be what pushes it out.
+  void publish(const encoded_events& events,
+               std::size_t skip_if_behind = std::numeric_limits<std::size_t>::max());
 
   // Drops the viewers whose write has waited longer than write_timeout.
   void drop_stuck();

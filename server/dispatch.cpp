@@ -70,6 +70,14 @@ awaitable<http_response> lesson_response(const lesson_route& lesson, std::uint64
     // Only built when it is logged: at --log-level warn (the benchmarks) it would be text for
     // nobody, on the loop, for every request.
     if (spdlog::should_log(spdlog::level::info)) spdlog::info("{} {}", info, timing_text(*timing));
+    // The card a watching page shows for this request's bar; none is made for nobody.
+    if (server.feed.wants_timing()) {
+      server.feed.add_timing({.request_id = request_id,
+                              .endpoint = std::string(lesson.path),
+                              .at = unix_seconds_now(),
+                              .split = timing->split,
+                              .waited_behind = timing->waited_behind});
+    }
     result.timing = std::move(timing->split);
     result.waited_behind = std::move(timing->waited_behind);
   }

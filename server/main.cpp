@@ -11,7 +11,9 @@
 #include "options.hpp"
 #include "platform.hpp"
 #include "process_limits.hpp"
+#include "requests_in_flight.hpp"
 #include "seconds.hpp"
+#include "server_state.hpp"
 #include "todo_backend.hpp"
 #include "warm_heap.hpp"
 #include "worker_processes.hpp"
@@ -74,6 +76,14 @@ tcp::acceptor open_dashboard_acceptor(asio::io_context& dashboard_thread,
   acceptor.bind(where);
   acceptor.listen();
   return acceptor;
+}
+
+// The dashboard's table: the oldest requests in flight as GET /requests lists them, and the count.
+requests_now_source requests_now(const server_state& server) {
+  return [&server](std::size_t most) {
+    auto [oldest, total] = server.requests.oldest(loop_tracking::steady_now_ns(), most);
+    return std::pair{requests_json(oldest, server.counters.sessions_not_started), total};
+  };
 }
 
 // First SIGINT/SIGTERM: stop accepting, let requests in flight finish (for --drain-timeout at
@@ -209,15 +219,16 @@ int main(int argc, char* argv[]) {
                      .max_sleep = options.max_sleep},
             .fire_at = bound,
             .teacher_token = teacher_token},
-        dashboard_sources{.feed = feed,
-                          .figures =
-                              [&server, listening_socket] {
-                                auto figures = current_metrics(server);
-                                figures.accept_queue =
-                                    platform::accept_queue_length(listening_socket);
-                                return figures;
-                              },
-                          .draining = [&server] { return server.counters.draining.load(); }});
+        dashboard_sources{
+            .feed = feed,
+            .figures =
+                [&server, listening_socket] {
+                  auto figures = current_metrics(server);
+                  figures.accept_queue = platform::accept_queue_length(listening_socket);
+                  return figures;
+                },
+            .draining = [&server] { return server.counters.draining.load(); },
+            .in_flight = options.timing ? requests_now(server) : requests_now_source{}});
   }
   // The signal handlers run on this (main) thread, so they work even while the loop is blocked.
   asio::io_context control;

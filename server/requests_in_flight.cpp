@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace asyncscope {
 
@@ -57,16 +58,24 @@ void requests_in_flight::remove(const loop_tracking::request_timing* request) {
 }
 
 std::vector<request_in_flight> requests_in_flight::list(std::int64_t now_ns) const {
+  return oldest(now_ns, std::numeric_limits<std::size_t>::max()).oldest;
+}
+
+requests_in_flight::oldest_few requests_in_flight::oldest(std::int64_t now_ns,
+                                                          std::size_t most) const {
   std::vector<std::shared_ptr<loop_tracking::request_timing>> copied;
   {
     const std::lock_guard lock{mutex_};
+    copied.reserve(requests_.size());
     for (const auto& [key, request] : requests_) copied.push_back(request);
   }
-  std::sort(copied.begin(), copied.end(),
-            [](const auto& a, const auto& b) { return a->id < b->id; });
-  std::vector<request_in_flight> listed;
-  for (const auto& request : copied) listed.push_back(describe(*request, now_ns));
-  return listed;
+  const auto shown = std::min(most, copied.size());
+  std::partial_sort(copied.begin(), copied.begin() + static_cast<std::ptrdiff_t>(shown),
+                    copied.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  oldest_few few{.total = copied.size()};
+  few.oldest.reserve(shown);
+  for (std::size_t i = 0; i < shown; ++i) few.oldest.push_back(describe(*copied[i], now_ns));
+  return few;
 }
 
 std::string coroutine_name(std::string_view function) {

@@ -39,6 +39,14 @@ class requests_in_flight {
   // Every request in flight, as it is at `now_ns` (steady clock), oldest first.
   std::vector<request_in_flight> list(std::int64_t now_ns) const;
 
+  // The `most` oldest of them, and how many there are in all: what the dashboard's table shows,
+  // without describing three thousand requests to show twenty.
+  struct oldest_few {
+    std::vector<request_in_flight> oldest;
+    std::size_t total = 0;
+  };
+  oldest_few oldest(std::int64_t now_ns, std::size_t most) const;
+
  private:
   mutable std::mutex mutex_;
   std::unordered_map<const loop_tracking::request_timing*,

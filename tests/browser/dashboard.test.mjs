@@ -12,6 +12,12 @@
 // 5. ?lang=ko: Korean labels, no English label left (log lines and names excepted); remembered.
 // 6. ?projector at 1280×720: nothing to scroll, lane names of 16 px or more, a 5 s window, the
 //    pool summed up in one lane, and the BLOCKED badge moves nothing when it turns red.
+// 8. A bar's card: after 3 × async-wrong, hovering #2 shows its card; clicking #3 keeps it
+//    open, and it says #3 was queued about two sleeps, behind #1 and #2, at server/lesson.cpp.
+// 9. Replay: paused, the scrubber moves the picture back through the last minute (a bar moves
+//    right by the seconds scrubbed), and "back to live" follows now again.
+// 10. The table of requests in flight: 50 × async-endpoint shows the 20 oldest, suspended at
+//    their co_await in server/lesson.cpp, "+30 more", refreshed a few times a second, then none.
 // 7. A room of 100 viewers (the teacher's page and 99 event streams from other browser contexts):
 //    a batch fired from the teacher's page reaches every one of them, and they keep receiving.
 //
@@ -200,6 +206,130 @@ async function threeAsyncWrongRequestsRunOneAfterAnother(page, url) {
   if (!thirdHoldsTheLoop) await saveScreenshot(page, "dashboard.png");
 }
 
+// The bar of the batch's request `label` on loop-0 (the last one so numbered).
+function loopBar(page, label) {
+  return page.locator(`[data-testid="lane-loop-0"] .bar[data-endpoint="/async-wrong"][data-label="${label}"]`).last();
+}
+
+// What the open card says: its request, its figures in ms, and whom it waited behind.
+function cardContents(page) {
+  return page.evaluate(() => {
+    const card = document.querySelector('[data-testid="card"]');
+    const ms = (id) => Number(card.querySelector(`[data-testid="${id}"]`)?.textContent.replace(" ms", ""));
+    return {
+      hidden: card.hidden,
+      label: card.dataset.label,
+      queued: ms("card-queued"),
+      busy: ms("card-busy"),
+      waiting: ms("card-waiting"),
+      threads: card.querySelector('[data-testid="card-threads"]')?.textContent,
+      behind: [...card.querySelectorAll('[data-testid="card-waited-behind"] li')].map((li) => ({
+        id: Number(li.dataset.id),
+        text: li.textContent,
+      })),
+    };
+  });
+}
+
+// Run right after the three /async-wrong of scene 1: #3 was ready while #1 and #2 held loop-0.
+async function theThirdCardNamesTheFirstTwo(page) {
+  await page.getByTestId("pause").click();  // bars stand still, to be pointed at
+  const ids = Object.fromEntries(await Promise.all(["#1", "#2", "#3"].map(async (label) =>
+    [label, Number(await loopBar(page, label).getAttribute("data-id"))])));
+  await loopBar(page, "#2").hover();
+  await page.waitForFunction(() => document.querySelector('[data-testid="card"]').dataset.label === "#2" &&
+    !document.querySelector('[data-testid="card"]').hidden, null, { timeout: scaled(2_000) });
+  step("hovering #2 shows its card");
+  await loopBar(page, "#3").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="card-queued"]') &&
+    document.querySelector('[data-testid="card"]').dataset.label === "#3", null, { timeout: scaled(5_000) });
+  await page.mouse.move(5, 5);  // leaving the bar: the clicked card stays
+  const card = await cardContents(page);
+  step(`the card of #3 (server #${ids["#3"]}): ${JSON.stringify(card)}`);
+  assert.equal(card.hidden, false, "a clicked card stays open");
+  const twoSleeps = 2 * SLEEP_SECONDS * 1000;
+  assert.ok(card.queued >= twoSleeps - 100 && card.queued < twoSleeps + 700, `#3 queued ${card.queued} ms, about ${twoSleeps}`);
+  assert.ok(card.busy >= SLEEP_SECONDS * 1000 - 20, `#3 was busy for its own sleep (${card.busy} ms)`);
+  assert.equal(card.threads, "loop-0");
+  const behind = card.behind.map((cause) => cause.id).sort((a, b) => a - b);
+  assert.deepEqual(behind, [ids["#1"], ids["#2"]], "#3 waited behind #1 and #2");
+  for (const cause of card.behind) {
+    assert.match(cause.text, /^#[12] \(\/async-wrong\) for \d+ ms/, "each named by its batch label and endpoint");
+    const ms = Number(cause.text.match(/for (\d+) ms/)[1]);
+    assert.ok(ms >= SLEEP_SECONDS * 1000 - 50, `waited ${ms} ms behind ${cause.id}, about one sleep`);
+  }
+  assert.ok(card.behind.some((cause) => cause.text.includes("server/lesson.cpp:")), "the line that blocked is named");
+  await saveScreenshot(page, "dashboard-card.png");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getByTestId("card").isHidden(), true, "Escape closes the card");
+}
+
+// Still paused after the card: the scrubber takes the picture back, and "back to live" returns.
+async function theScrubberMovesThroughTheLastMinute(page) {
+  const left = () => loopBar(page, "#3").evaluate((bar) => parseFloat(bar.style.left));
+  await page.waitForTimeout(100);
+  const paused = await left();
+  await page.getByTestId("scrubber").fill("-2");
+  await page.waitForTimeout(100);  // a frame or more
+  const twoSecondsBack = await left();
+  const replayAt = await page.getByTestId("replay-at").textContent();
+  step(`paused: #3 at ${paused.toFixed(1)} %; scrubbed 2 s back: ${twoSecondsBack.toFixed(1)} % (${replayAt})`);
+  // The 5 s window: two seconds are 40 % of its width.
+  assert.ok(Math.abs(twoSecondsBack - paused - 40) < 1, `the bar moved right by 40 % (${(twoSecondsBack - paused).toFixed(2)})`);
+  assert.match(replayAt, /, 2\.0 s before the pause$/);
+  assert.equal(await page.getByTestId("scrubber").getAttribute("min"), "-55", "as far back as the minute goes");
+  await page.getByTestId("scrubber").fill("-55");
+  await page.waitForTimeout(100);
+  assert.ok((await left()) > 100, "55 s back, the bar is not drawn yet");
+  await page.getByTestId("live").click();
+  assert.equal(await page.getByTestId("pause").getAttribute("aria-pressed"), "false");
+  assert.equal(await page.getByTestId("scrubber").isHidden(), true, "live: no scrubber");
+  await page.waitForTimeout(100);
+  assert.ok((await left()) < paused, "live again, the bar slides left from where it was paused");
+  step("scrubbed back 2 s and 55 s, then back to live");
+}
+
+// The table's rows as the page shows them.
+function inFlightTable(page) {
+  return page.evaluate(() => ({
+    rows: [...document.querySelectorAll("#in-flight-rows tr")].map((row) => ({
+      label: row.cells[0].textContent,
+      endpoint: row.cells[1]?.textContent,
+      state: row.cells[2]?.dataset.state,
+      text: row.cells[row.cells.length - 1].textContent,
+    })),
+    more: document.querySelector('[data-testid="in-flight-more"]').textContent,
+  }));
+}
+
+async function theTableListsTheOldestRequestsInFlight(page) {
+  await page.getByTestId("seconds").fill("1");
+  await page.evaluate(() => {
+    window.tableRenders = 0;
+    new MutationObserver(() => { window.tableRenders += 1; })
+      .observe(document.getElementById("in-flight-rows"), { childList: true });
+  });
+  await page.getByTestId("fire-async-endpoint-50").click();
+  await page.waitForFunction(() => document.querySelectorAll('#in-flight-rows td[data-state="suspended"]').length === 20,
+    null, { timeout: scaled(5_000) });
+  const rendersBefore = await page.evaluate(() => window.tableRenders);
+  await page.waitForTimeout(500);
+  const rendersInHalfASecond = (await page.evaluate(() => window.tableRenders)) - rendersBefore;
+  const table = await inFlightTable(page);
+  step(`50 × async-endpoint in flight: ${table.rows.length} rows, e.g. ${JSON.stringify(table.rows[0])}, "${table.more}"; ${rendersInHalfASecond} refreshes in 0.5 s`);
+  assert.equal(table.rows.length, 20, "the 20 oldest are listed");
+  assert.deepEqual(table.rows.map((row) => row.label), Array.from({ length: 20 }, (_, i) => `#${i + 1}`), "oldest first");
+  for (const row of table.rows) {
+    assert.equal(row.endpoint, "/async-endpoint");
+    assert.match(row.text, /^suspended at server\/lesson\.cpp:\d+$/, "suspended at its co_await");
+  }
+  assert.match(table.more, /^\+30 more/, "the other 30 are counted");
+  assert.ok(rendersInHalfASecond >= 1, "refreshed a few times a second");
+  await page.getByTestId("in-flight").locator("td.none").waitFor({ timeout: scaled(5_000) });
+  step("then none in flight");
+  await page.getByTestId("seconds").fill(String(SLEEP_SECONDS));
+}
+
 // A GET to the main port, as a client would; resolves with the status once answered.
 function get(url) {
   return fetch(url).then(async (response) => {
@@ -356,6 +486,7 @@ function visibleTexts(page) {
       const parent = node.parentElement;
       if (!parent || !parent.checkVisibility() || parent.closest("script, style")) continue;
       if (parent.closest('[data-testid="warnings"] li:not(.none)')) continue;  // log lines
+      if (parent.closest(".code")) continue;  // source lines: server/lesson.cpp:95, async_wrong
       if (node.textContent.trim()) texts.push(node.textContent.trim());
     }
     for (const el of document.querySelectorAll("[aria-label]")) texts.push(el.getAttribute("aria-label"));
@@ -375,15 +506,25 @@ async function koreanPageLeavesNoEnglishLabel(browser, urls) {
     await page.goto(`${urls.dashboard}?lang=ko`);
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
     await page.locator('[data-testid="badge-loop-0"]').waitFor();
+    // The card of an /async-wrong bar from before (the history brought it and its times), the
+    // table, and the scrubber must be in Korean too.
+    await page.getByTestId("window-60").click();
+    await page.getByTestId("pause").click();
+    const wrong = page.locator('[data-testid="lane-loop-0"] .bar[data-endpoint="/async-wrong"]').last();
+    await wrong.click();
+    await page.locator('[data-testid="card-waited-behind"]').waitFor({ timeout: scaled(5_000) });
+    await page.getByTestId("in-flight").locator("td.none").waitFor({ timeout: scaled(5_000) });
     const texts = await visibleTexts(page);
     const all = texts.join("\n");
-    for (const korean of ["이벤트 루프", "이번 배치", "보낸 요청", "accept 대기", "처리 중", "응답 완료", "요청 한꺼번에 보내기", "블로킹 감지기", "막힘 없음", "SSE 연결됨"]) {
+    for (const korean of ["이벤트 루프", "이번 배치", "보낸 요청", "accept 대기", "처리 중", "응답 완료", "요청 한꺼번에 보내기", "블로킹 감지기", "막힘 없음", "SSE 연결됨",
+      "스레드를 붙잡고 있던 요청", "처리 중인 요청 없음", "실시간으로 돌아가기"]) {
       assert.ok(all.includes(korean), `the Korean page says ${korean}`);
     }
     const english = texts.filter((text) => englishWordsIn(text).length > 0);
     step(`?lang=ko: ${texts.length} texts, English left: ${JSON.stringify(english)}`);
     assert.deepEqual(english, [], "no English label left on the Korean page");
     assert.equal(await page.evaluate(() => document.documentElement.lang), "ko");
+    await saveScreenshot(page, "dashboard-card-ko.png");
     // Remembered: the same browser opens the page in Korean without ?lang, until English is chosen.
     await page.goto(urls.dashboard);
     await page.getByTestId("new-batch").filter({ hasText: "새 배치" }).waitFor({ timeout: scaled(5_000) });
@@ -423,7 +564,8 @@ async function projectorFitsOneScreen(browser, urls) {
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
     await page.locator('[data-testid="badge-loop-0"]').waitFor();
     assert.equal(await page.getByTestId("window-5").getAttribute("aria-pressed"), "true", "a 5 s window");
-    // Forty pool threads busy at once: the most lanes the page can be asked to draw.
+    // Forty pool threads busy at once: the most lanes the page can be asked to draw. (A pool
+    // lane whose bars left the window stays, hidden, for a replay: the counts below count both.)
     await page.getByTestId("seconds").fill("1");
     await page.getByRole("button", { name: "50 × sync-endpoint" }).click();
     await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 20, null, { timeout: scaled(10_000) });
@@ -442,7 +584,7 @@ async function projectorFitsOneScreen(browser, urls) {
     assert.ok(busy.drawn <= 6 && busy.drawn >= 1, `at most six pool lanes drawn (${busy.drawn} of ${busy.lanes})`);
     assert.match(busy.summary, /more busy, not drawn/, "the other busy threads are summed up");
     await saveScreenshot(page, "dashboard-projector.png");
-    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length === 0, null, { timeout: scaled(15_000) });
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane:not([hidden])").length === 0, null, { timeout: scaled(15_000) });
 
     // The badge turns red in place.
     const before = await layoutBoxes(page);
@@ -454,13 +596,20 @@ async function projectorFitsOneScreen(browser, urls) {
     step(`badge and lanes before: ${JSON.stringify(before)}, while BLOCKED: ${JSON.stringify(during)}`);
     assert.deepEqual(during, before, "turning BLOCKED moved nothing");
     assert.ok(scrollDuring.fits, "still nothing below the fold while blocked");
+    // Replay's controls fit too.
+    await page.getByTestId("pause").click();
+    await page.getByTestId("scrubber").fill("-2");
+    const scrollReplaying = await noVerticalScroll(page);
+    step(`projector, paused and scrubbed back: ${JSON.stringify(scrollReplaying)}`);
+    assert.ok(scrollReplaying.fits, "the scrubber fits the projected screen");
+    await page.getByTestId("live").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="badge-loop-0"]').dataset.blocked === "false", null, { timeout: scaled(5_000) });
 
     // In Korean too (its labels are longer on a line, its glyphs taller).
     await page.goto(`${urls.dashboard}?projector&lang=ko`);
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: scaled(10_000) });
     await page.getByRole("button", { name: "3 × sync-endpoint" }).click();
-    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane").length >= 3, null, { timeout: scaled(10_000) });
+    await page.waitForFunction(() => document.querySelectorAll("#pool-lanes .lane:not([hidden])").length >= 3, null, { timeout: scaled(10_000) });
     const korean = await noVerticalScroll(page);
     step(`projector in Korean: ${JSON.stringify(korean)}`);
     assert.ok(korean.fits, `the Korean projector page fits 1280×720 too (${korean.scrollWidth}×${korean.scrollHeight} px)`);
@@ -554,16 +703,20 @@ async function main() {
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on("pageerror", (error) => console.log(`page error: ${error.message}`));
     await threeAsyncWrongRequestsRunOneAfterAnother(page, urls.dashboard);
+    await theThirdCardNamesTheFirstTwo(page);
+    await theScrubberMovesThroughTheLastMinute(page);
     await anotherSiteFiresNothing(browser, urls, output);
     await reloadWhileTheLoopIsBlocked(page, urls, output);
     await batchCountersCountThisBatchOnly(page, urls);
+    await theTableListsTheOldestRequestsInFlight(page);
     await koreanPageLeavesNoEnglishLabel(browser, urls);
     await projectorFitsOneScreen(browser, urls);
     await aHundredViewersFollowTheTeachersBatch(chromium, page, urls);
     console.log(
       "PASSED: 3 × async-wrong ran one after another on loop-0, BLOCKED shown, warning listed; " +
         "another site fired nothing; reloaded while blocked, the badge and history showed within 1 s; " +
-        "batch counters; Korean with no English label left; projector at 1280×720; 100 viewers followed a batch",
+        "the card of #3 named #1 and #2; the scrubber moved back and returned to live; " +
+        "the table listed the 20 oldest in flight; batch counters; Korean with no English label left; projector at 1280×720; 100 viewers followed a batch",
     );
   } catch (error) {
     console.error(`FAILED: ${error.stack || error}`);

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -447,7 +448,7 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
             << " MB before, " << after.rss_kb / 1024 << " MB after, peak " << after.peak_kb / 1024
             << " MB\n";
   ASSERT_TRUE(greeted) << fresh.received();
-  EXPECT_TRUE(live);
+  EXPECT_TRUE(live) << fresh.received().substr(0, 300) << server.output();
   // 0.3 s is the aim (scripts/viewers_bench.sh measures it); a busy machine gets a margin.
   EXPECT_LT(first_event, 1.0 * slowdown);
   // What the viewers and the burst add: the server faults its heap in at start (warm_heap), so
@@ -456,4 +457,46 @@ TEST(Dashboard, StalledViewersAndABurstKeepTheServerSmallAndANewViewerQuick) {
   if (!sanitized) {  // sanitizers need far more memory of their own
     EXPECT_LT(after.peak_kb - before.rss_kb, 32 * 1024);
   }
+}
+
+TEST(Dashboard, TimingIsSentOnlyWhileAPageWatchesAndNamesWhoMadeARequestWait) {
+  server_process server{{"--block-warn-ms", "100"}};
+  // Nobody watching: these three get no timing message (a page opened later finds none).
+  fire_with_client(server, "/async-endpoint?sleep=0", 3);
+  std::this_thread::sleep_for(300ms);  // the dashboard's ticks took them
+  viewer late{server.dashboard_port()};
+  ASSERT_TRUE(late.wait_for("event: live", 3s)) << late.received();
+  EXPECT_EQ(late.received().find("event: timing"), std::string::npos) << late.received();
+
+  // Watched: three /async-wrong, one after another on loop-0; #6 waited behind #4 and #5.
+  fire_with_client(server, "/async-wrong?sleep=0.2", 3);
+  const std::regex sixth{R"(event: timing\ndata: \{"id": 6, "endpoint": "/async-wrong", [^\n]*)"};
+  ASSERT_TRUE(late.wait_for(sixth, 5s)) << late.received();
+  std::smatch found;
+  std::regex_search(late.received(), found, sixth);
+  const auto data = boost::json::parse(found.str().substr(found.str().find('{'))).as_object();
+  const auto& timing = data.at("timing").as_object();
+  EXPECT_GT(timing.at("queued").to_number<double>(), 0.3) << found.str();
+  EXPECT_EQ(timing.at("threads").as_array().at(0).as_string(), "loop-0");
+  std::vector<std::uint64_t> behind;
+  for (const auto& cause : data.at("waited_behind").as_array()) {
+    behind.push_back(cause.at("request_id").to_number<std::uint64_t>());
+  }
+  std::sort(behind.begin(), behind.end());
+  EXPECT_EQ(behind, (std::vector<std::uint64_t>{4, 5})) << found.str();
+}
+
+TEST(Dashboard, TheTableOfRequestsInFlightComesFromTheDashboardThreadWhileTheLoopIsBlocked) {
+  server_process server{{"--block-warn-ms", "100"}};
+  viewer events{server.dashboard_port()};
+  ASSERT_TRUE(events.wait_for(hello, 2000ms));
+  std::jthread wrong{[&] { fire_with_client(server, "/async-wrong?sleep=1.5", 1); }};
+  // While /async-wrong holds the loop for 1.5 s, the table still comes, every 300 ms: three
+  // times at least, each saying #1 runs on loop-0.
+  const std::regex running_three_times{
+      R"((event: requests\ndata: \{"requests": \[\{"request_id": 1, "endpoint": "/async-wrong", "state": "running"[^\n]*"thread": "loop-0"[^]*){3})"};
+  EXPECT_TRUE(events.wait_for(running_three_times, 5s)) << events.received();
+  wrong.join();
+  EXPECT_TRUE(events.wait_for(R"("requests": [], "connections_not_started": 0, "total": 0)", 3s))
+      << events.received().substr(events.received().size() - 2000);
 }

@@ -1,14 +1,18 @@
 // The dashboard's rules that need no socket: who may fire, how much fired work may be
-// outstanding, what history a new page gets, where the main port sends a browser, and where a
-// batch starts counting.
+// outstanding, what history a new page gets, where the main port sends a browser, where a
+// batch starts counting, and when the loop makes a request's timing card.
 
 #include "dashboard_address.hpp"
+#include "dashboard_events.hpp"
 #include "dashboard_history.hpp"
 #include "fire_budget.hpp"
 #include "fire_guard.hpp"
 #include "metrics.hpp"
+#include "request_feed.hpp"
+#include "requests_in_flight.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 using namespace asyncscope;
 
@@ -238,4 +242,64 @@ TEST(BatchBaseline, ARequestOnItsWayIsBeingAnsweredThenAnsweredNeverBoth) {
     EXPECT_EQ(baseline(), (std::pair<std::uint64_t, std::uint64_t>{1, 1}));
   }
   EXPECT_EQ(baseline(), (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
+}
+
+TEST(TimingFeed, NobodyWatchingNoTimingIsMade) {
+  request_feed feed;
+  EXPECT_FALSE(feed.wants_timing());
+  feed.set_watched(true);
+  EXPECT_TRUE(feed.wants_timing());
+  feed.set_watched(false);
+  EXPECT_FALSE(feed.wants_timing());
+}
+
+TEST(TimingFeed, KeepsAtMostAHundredPerTickThenRoomAgain) {
+  request_feed feed;
+  feed.set_watched(true);
+  for (std::uint64_t id = 1; id <= 150; ++id) {
+    if (feed.wants_timing()) feed.add_timing({.request_id = id, .endpoint = "/async-endpoint"});
+  }
+  EXPECT_FALSE(feed.wants_timing());
+  const auto taken = feed.take_timings();
+  ASSERT_EQ(taken.size(), request_feed::max_timings);
+  EXPECT_EQ(taken.front().request_id, 1u);  // the first ones of the tick, in order
+  EXPECT_EQ(taken.back().request_id, request_feed::max_timings);
+  EXPECT_TRUE(feed.wants_timing());  // the next tick has room again
+  EXPECT_TRUE(feed.take_timings().empty());
+}
+
+TEST(TimingEvent, CarriesTheSplitAndWhoMadeTheRequestWait) {
+  const timing_report report{
+      .request_id = 3,
+      .endpoint = "/async-wrong",
+      .at = 1.5,
+      .split = {.queued = 0.6, .busy = 0.3, .waiting = 0, .resumes = 0, .threads = {"loop-0"}},
+      .waited_behind = {{.request_id = 1,
+                         .endpoint = "/async-wrong",
+                         .seconds = 0.3,
+                         .location = "async_wrong (server/lesson.cpp:96)"}}};
+  const auto text = timing_events(std::span{&report, 1});
+  ASSERT_EQ(text.rfind("event: timing\ndata: ", 0), 0u) << text;
+  ASSERT_EQ(text.substr(text.size() - 2), "\n\n");
+  const auto data = boost::json::parse(text.substr(text.find('{'))).as_object();
+  EXPECT_EQ(data.at("id").as_int64(), 3);
+  EXPECT_EQ(data.at("timing").at("queued").as_double(), 0.6);
+  EXPECT_EQ(data.at("timing").at("threads").at(0).as_string(), "loop-0");
+  const auto& cause = data.at("waited_behind").at(0).as_object();
+  EXPECT_EQ(cause.at("request_id").as_int64(), 1);
+  EXPECT_EQ(cause.at("location").as_string(), "async_wrong (server/lesson.cpp:96)");
+}
+
+TEST(RequestsEvent, IsGetRequestsBodyWithTheTotal) {
+  const std::vector<request_in_flight> oldest{{.id = 7,
+                                               .endpoint = "/async-endpoint",
+                                               .state = "suspended",
+                                               .waiting_at = "server/lesson.cpp:59",
+                                               .function = "async_endpoint"}};
+  const auto text = requests_event(requests_json(oldest, 2), 45);
+  ASSERT_EQ(text.rfind("event: requests\ndata: ", 0), 0u) << text;
+  const auto data = boost::json::parse(text.substr(text.find('{'))).as_object();
+  EXPECT_EQ(data.at("total").as_int64(), 45);
+  EXPECT_EQ(data.at("connections_not_started").as_int64(), 2);
+  EXPECT_EQ(data.at("requests").at(0).at("waiting_at").as_string(), "server/lesson.cpp:59");
 }
