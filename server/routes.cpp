@@ -86,16 +86,16 @@ std::variant<lesson_route, route_error> lesson_call(const lesson_path& lesson,
                                                     const sleep_limits& limits) {
   lesson_route result{lesson.which, lesson.path, limits.default_sleep};
   const auto param = lesson.duration_param;
-  const auto code = fmt::format("bad_{}", param);
+  const auto code = [param] { return fmt::format("bad_{}", param); };  // made only when refused
   bool seen = false;
   for (const auto& p : params) {
     if (p.key != param) continue;
     if (seen)
-      return bad_request(code, fmt::format("{} is given more than once", param), lesson.path);
+      return bad_request(code(), fmt::format("{} is given more than once", param), lesson.path);
     seen = true;
     const auto seconds = parse_seconds(p.value);
     if (!seconds || *seconds > limits.max_sleep) {
-      return bad_request(code,
+      return bad_request(code(),
                          fmt::format("{} must be a number of seconds from 0 to {}, got '{}'", param,
                                      limits.max_sleep, p.value),
                          lesson.path);
@@ -131,6 +131,15 @@ route fire_call(const boost::urls::params_view& params, const sleep_limits& limi
   return fire;
 }
 
+// The target's path, decoded; copied into `storage` only when it holds a %-escape, which
+// clients seldom send: the lesson's requests are routed without a copy of their path.
+std::string_view decoded_path(const boost::urls::url_view& url, std::string& storage) {
+  const auto encoded = url.encoded_path();
+  if (encoded.decoded_size() == encoded.size()) return encoded;
+  storage = url.path();
+  return storage;
+}
+
 }  // namespace
 
 route find_route(http::verb method, std::string_view target, const sleep_limits& limits) {
@@ -140,7 +149,16 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return route_error{http::status::bad_request, "bad_target",
                        fmt::format("'{}' is not a valid request target", target)};
   }
-  const auto path = url->path();
+  std::string decoded;
+  const auto path = decoded_path(*url, decoded);
+  // The lesson's paths first: they are what the server mostly serves, and no other route has
+  // one of them.
+  if (const auto* lesson = find_lesson(path)) {
+    if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);
+    auto call = lesson_call(*lesson, url->params(), limits);
+    if (auto* e = std::get_if<route_error>(&call)) return *e;
+    return std::get<lesson_route>(call);
+  }
   if (path == fire_path) {
     if (method != http::verb::post) return method_not_allowed(method, fire_path, "POST");
     return fire_call(url->params(), limits);
@@ -151,19 +169,12 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return watch.which;
   }
   if (const auto todo_path = todo_path_of(target); !todo_path.empty()) return todo_call{todo_path};
-  const auto* lesson = find_lesson(path);
-  if (lesson == nullptr) {
-    return route_error{
-        http::status::not_found, "not_found",
-        fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
-                    "/async-offload, /async-forgot-await, /async-cpu, /metrics, /requests, /trace, / "
-                    "or /healthz",
-                    std::string(path))};
-  }
-  if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);
-  auto call = lesson_call(*lesson, url->params(), limits);
-  if (auto* e = std::get_if<route_error>(&call)) return *e;
-  return std::get<lesson_route>(call);
+  return route_error{
+      http::status::not_found, "not_found",
+      fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
+                  "/async-offload, /async-forgot-await, /async-cpu, /metrics, /requests, /trace, / "
+                  "or /healthz",
+                  path)};
 }
 
 std::string_view target_authority(std::string_view target) {
