@@ -90,7 +90,7 @@ template <typename Struct>
 void write(json_text_writer& out, const Struct& s) {
   out.begin_object();
   members_of(s, [&out](std::string_view key, const auto& value) {
-    out.key(key);
+    out.plain_key(key);
     write(out, value);
   });
   out.end_object();

@@ -5,8 +5,11 @@
 #include <boost/json.hpp>
 
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace asyncscope {
@@ -90,11 +93,28 @@ constexpr std::array<unsigned char, 256> byte_kinds = [] {
   return kinds;
 }();
 
+// Whether none of the eight bytes at `p` needs a look: no control byte, '"', '\\' or byte above
+// 0x7F. Eight at a time: the answer's strings are mostly plain, and one byte at a time was the
+// JSON's largest cost. (A byte that does need a look is never missed; one beside it may be
+// looked at for nothing, which only costs time.)
+bool plain_word(const char* p) {
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
+  const auto below = [&](std::uint64_t x, std::uint64_t n) { return (x - ones * n) & ~x & high; };
+  const auto zero_byte = [&](std::uint64_t x) { return below(x, 1); };
+  return (below(w, 0x20) | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) | (w & high)) == 0;
+}
+
 // How many bytes at the start of `text` go out as they are: printable ASCII other than '"' and
 // '\\', and whole valid UTF-8 sequences.
 std::size_t plain_prefix(std::string_view text) {
   std::size_t plain = 0;
   while (plain < text.size()) {
+    if (text.size() - plain >= 8 && plain_word(text.data() + plain)) {
+      plain += 8;
+      continue;
+    }
     const auto kind = byte_kinds[static_cast<unsigned char>(text[plain])];
     if (kind == 0) {
       ++plain;
@@ -222,6 +242,15 @@ void json_text_writer::key(std::string_view name) {
   if (after_item_) out_ += ", ";
   append_string(out_, name);
   out_ += ": ";
+  after_key_ = true;
+}
+
+void json_text_writer::plain_key(std::string_view name) {
+  assert(plain_prefix(name) == name.size());
+  if (after_item_) out_ += ", ";
+  out_ += '"';
+  out_ += name;
+  out_ += "\": ";
   after_key_ = true;
 }
 

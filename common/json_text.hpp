@@ -25,6 +25,8 @@ class json_text_writer {
   void begin_array();
   void end_array();
   void key(std::string_view name);  // the next value is this member's
+  // A key the code names, such as the schema's ("request_id"): plain ASCII, written as it is.
+  void plain_key(std::string_view name);
   void value(std::string_view text);
   void value(const char* text) { value(std::string_view(text)); }  // not taken for a bool
   void value(double number);
