@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -247,10 +248,14 @@ void json_text_writer::key(std::string_view name) {
 
 void json_text_writer::plain_key(std::string_view name) {
   assert(plain_prefix(name) == name.size());
-  if (after_item_) out_ += ", ";
-  out_ += '"';
-  out_ += name;
-  out_ += "\": ";
+  // Put together first and appended once: four appends apiece cost more than the key's bytes.
+  char text[64];
+  const auto separator = after_item_ ? std::string_view(", \"") : std::string_view("\"");
+  if (separator.size() + name.size() + 3 > sizeof text) return key(name);
+  auto* end = std::copy(separator.begin(), separator.end(), text);
+  end = std::copy(name.begin(), name.end(), end);
+  end = std::copy_n("\": ", 3, end);
+  out_.append(text, end);
   after_key_ = true;
 }
 
