@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -252,10 +251,10 @@ void json_text_writer::plain_key(std::string_view name) {
   char text[64];
   const auto separator = after_item_ ? std::string_view(", \"") : std::string_view("\"");
   if (separator.size() + name.size() + 3 > sizeof text) return key(name);
-  auto* end = std::copy(separator.begin(), separator.end(), text);
-  end = std::copy(name.begin(), name.end(), end);
-  end = std::copy_n("\": ", 3, end);
-  out_.append(text, end);
+  std::memcpy(text, separator.data(), separator.size());
+  std::memcpy(text + separator.size(), name.data(), name.size());
+  std::memcpy(text + separator.size() + name.size(), "\": ", 3);
+  out_.append(text, separator.size() + name.size() + 3);
   after_key_ = true;
 }
 

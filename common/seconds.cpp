@@ -33,18 +33,26 @@ namespace {
 
 // A time to the microsecond, as the answers hold them (round_to_microseconds), written digit by
 // digit: fmt's shortest form of a double took the loop about 800 instructions for each one.
-// Only where that form is surely the same text: from 0.0001 s (below it fmt writes "1.2e-05")
-// to 2^32 s (there a double still tells microseconds apart, so the shortest digits that read
-// back as the double are the microseconds'), and only for a double that is exactly the one
-// nearest its microseconds. False, having written nothing, for any other number.
+// Only where that form is surely the same text: up to 2^32 s (there a double still tells
+// microseconds apart, so the shortest digits that read back as the double are the
+// microseconds'), and only for a double that is exactly the one nearest its microseconds. False, having written nothing, for any other number.
 bool append_microseconds(std::string& out, double seconds) {
   if (seconds == 0 && !std::signbit(seconds)) {
     out += "0.0";
     return true;
   }
-  if (!(seconds >= 1e-4 && seconds < 4294967296.0)) return false;
+  if (!(seconds > 0 && seconds < 4294967296.0)) return false;
   const auto us = std::llround(seconds * 1e6);
-  if (static_cast<double>(us) / 1e6 != seconds) return false;
+  if (us == 0 || static_cast<double>(us) / 1e6 != seconds) return false;
+  if (us < 100) {  // below 0.0001 s fmt writes an exponent: 5e-06, 1.2e-05, 5e-05
+    out += static_cast<char>('0' + (us < 10 ? us : us / 10));
+    if (us >= 10 && us % 10 != 0) {
+      out += '.';
+      out += static_cast<char>('0' + us % 10);
+    }
+    out += us < 10 ? "e-06" : "e-05";
+    return true;
+  }
   char text[24];
   auto* end = std::to_chars(text, text + sizeof text, us / 1'000'000).ptr;
   *end++ = '.';

@@ -154,6 +154,7 @@ TEST(Seconds, DecimalTextOfMicrosecondsIsTheShortestFormOfTheDouble) {
   };
   std::mt19937_64 random{12};
   std::vector<double> values{0.0,    -0.0,   1e-4,      9.9e-5,       1e-6,        0.000123,
+                             5e-6,   1e-5,   1.2e-5,    5e-5,         1.23e-5,     1e-7,
                              0.1,    0.25,   1.0,       1.5,          59.999999,   1e9,
                              1.5e15, 1e16,   4294967295.999999,        4294967296.0,
                              1796191287.543975,         1763700001.124, -2.5,    0.1 + 0.2,
