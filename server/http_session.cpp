@@ -10,7 +10,6 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
@@ -51,39 +50,19 @@ std::string peer_of(const beast::tcp_stream& stream) {
   return ec ? "a client that left" : fmt::format("{}:{}", peer.address().to_string(), peer.port());
 }
 
-// Writes `buffers` at once when the socket takes them all now, as it nearly always does for an
-// answer: that spares the loop a write operation, the timer around it and a trip through its
-// queue (docs/results.md). What the socket does not take is written as usual, under
-// --write-timeout.
-awaitable<beast::error_code> write_now_or_wait(beast::tcp_stream& stream,
-                                               const std::array<asio::const_buffer, 2>& buffers,
-                                               const server_state& server) {
-  auto& socket = stream.socket();
-  beast::error_code ec;
-  if (!socket.non_blocking()) socket.non_blocking(true, ec);  // once: write_some never waits
-  const auto written = ec ? 0 : socket.write_some(buffers, ec);
-  if (!ec && written == asio::buffer_size(buffers)) co_return ec;
-  if (ec && ec != asio::error::would_block) co_return ec;
-  beast::buffers_suffix rest{buffers};
-  rest.consume(written);
-  stream.expires_after(server.config.http.write_timeout);
-  const auto [error, _] = co_await asio::async_write(stream, rest, as_result);
-  co_return error;
-}
-
 // Writes `res` and says whether the connection may carry another request. A HEAD request gets
 // the GET answer's head, Content-Length included, and no body.
 awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool head_only,
                              const server_state& server) {
+  stream.expires_after(server.config.http.write_timeout);
   if (head_only) {
-    stream.expires_after(server.config.http.write_timeout);
     http::response<http::empty_body> head{res.base()};
     const auto [ec, _] = co_await http::async_write(stream, head, as_result);
     co_return !ec && res.keep_alive();
   }
   const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
   const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
-  const auto ec = co_await write_now_or_wait(stream, both, server);
+  const auto [ec, _] = co_await asio::async_write(stream, both, as_result);
   co_return !ec && res.keep_alive();
 }
 
