@@ -103,7 +103,8 @@ bool plain_word(const char* p) {
   constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
   const auto below = [&](std::uint64_t x, std::uint64_t n) { return (x - ones * n) & ~x & high; };
   const auto zero_byte = [&](std::uint64_t x) { return below(x, 1); };
-  return (below(w, 0x20) | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) | (w & high)) == 0;
+  return (below(w, 0x20) | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) |
+          (w & high)) == 0;
 }
 
 // How many bytes at the start of `text` go out as they are: printable ASCII other than '"' and

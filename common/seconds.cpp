@@ -35,7 +35,8 @@ namespace {
 // digit: fmt's shortest form of a double took the loop about 800 instructions for each one.
 // Only where that form is surely the same text: up to 2^32 s (there a double still tells
 // microseconds apart, so the shortest digits that read back as the double are the
-// microseconds'), and only for a double that is exactly the one nearest its microseconds. False, having written nothing, for any other number.
+// microseconds'), and only for a double that is exactly the one nearest its microseconds. False,
+// having written nothing, for any other number.
 bool append_microseconds(std::string& out, double seconds) {
   if (seconds == 0 && !std::signbit(seconds)) {
     out += "0.0";
@@ -62,7 +63,9 @@ bool append_microseconds(std::string& out, double seconds) {
     fraction /= 10;
     --digits;
   }
-  for (int i = digits - 1; i >= 0; --i, fraction /= 10) end[i] = static_cast<char>('0' + fraction % 10);
+  for (int i = digits - 1; i >= 0; --i, fraction /= 10) {
+    end[i] = static_cast<char>('0' + fraction % 10);
+  }
   out.append(text, end + digits);
   return true;
 }

@@ -85,7 +85,8 @@ const lesson_path* find_lesson(std::string_view path) {
 // lesson's requests are routed without a copy of their path or parameters.
 std::string_view decoded(boost::urls::pct_string_view part, bool plus_is_space,
                          std::string& storage) {
-  if (part.decoded_size() == part.size() && !(plus_is_space && part.find('+') != part.npos)) return part;
+  const bool plus_to_decode = plus_is_space && part.find('+') != part.npos;
+  if (part.decoded_size() == part.size() && !plus_to_decode) return part;
   boost::urls::encoding_opts opts;
   opts.space_as_plus = plus_is_space;
   storage = part.decode(opts);

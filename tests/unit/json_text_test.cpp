@@ -94,8 +94,11 @@ TEST(EndpointResult, TextIsByteForByteTheTextOfItsJsonValue) {
                     .duration = 1e-7};
   EXPECT_EQ(to_json_text(r), to_json_text(json::value_from(r)));  // no timing: no timing keys
   r.note = "no I/O ran: \"async_depth_1\" was never awaited\n\x01 caf\xC3\xA9";
-  r.timing = asyncscope::time_split{
-      .queued = 0.0000004, .busy = 1.25, .waiting = 3, .resumes = 2, .threads = {"loop-0", "2 more"}};
+  r.timing = asyncscope::time_split{.queued = 0.0000004,
+                                    .busy = 1.25,
+                                    .waiting = 3,
+                                    .resumes = 2,
+                                    .threads = {"loop-0", "2 more"}};
   EXPECT_EQ(to_json_text(r), to_json_text(json::value_from(r)));  // empty waited_behind: []
   r.waited_behind = {{.request_id = 3, .endpoint = "/async-wrong", .seconds = 0.9999996,
                       .location = "async_wrong (server/lesson.cpp:96) \xE2\x86\x90 sleep_for"},
@@ -165,7 +168,9 @@ TEST(Seconds, DecimalTextOfMicrosecondsIsTheShortestFormOfTheDouble) {
     const auto us = static_cast<std::int64_t>(random() >> (64 - bits));
     values.push_back(asyncscope::round_to_microseconds(static_cast<double>(us) / 1e6));
   }
-  for (const double d : values) EXPECT_EQ(asyncscope::decimal_text(d), shortest(d)) << fmt::format("{:.17g}", d);
+  for (const double d : values) {
+    EXPECT_EQ(asyncscope::decimal_text(d), shortest(d)) << fmt::format("{:.17g}", d);
+  }
 }
 
 TEST(Seconds, RoundsToTheMicrosecond) {
