@@ -1,19 +1,105 @@
 #include "endpoint_result.hpp"
 
+#include "json_text.hpp"
 #include "seconds.hpp"
 
 #include <boost/json.hpp>
+
+#include <string_view>
+#include <type_traits>
 
 namespace asyncscope {
 
 namespace json = boost::json;
 
+namespace {
+
+// The schema, written once: each member of an answer, in order, handed to `member(key, value)`.
+// Both the boost::json::value (value_from) and the answer's text (to_json_text) are made from
+// these lists, so the two cannot disagree on a key, an order or a rounding.
+template <typename Member>
+void members_of(const time_split& t, Member&& member) {
+  member("queued", round_to_microseconds(t.queued));
+  member("busy", round_to_microseconds(t.busy));
+  member("waiting", round_to_microseconds(t.waiting));
+  member("resumes", t.resumes);
+  member("threads", t.threads);
+}
+
+template <typename Member>
+void members_of(const wait_cause& w, Member&& member) {
+  member("request_id", w.request_id);
+  member("endpoint", w.endpoint);
+  member("seconds", round_to_microseconds(w.seconds));
+  member("location", w.location);
+}
+
+template <typename Member>
+void members_of(const endpoint_result& r, Member&& member) {
+  member("message", r.message);
+  member("endpoint", r.endpoint);
+  member("request_id", r.request_id);
+  member("pid", r.pid);
+  member("thread_id", r.thread_id);
+  member("thread_name", r.thread_name);
+  member("sleep", r.sleep);
+  member("started_at", round_to_microseconds(r.started_at));
+  member("finished_at", round_to_microseconds(r.finished_at));
+  member("duration", round_to_microseconds(r.duration));
+  if (!r.note.empty()) member("note", r.note);
+  if (r.timing) {
+    member("timing", *r.timing);
+    member("waited_behind", r.waited_behind);
+  }
+}
+
+// One of the schema's structs as a boost::json object.
+template <typename Struct>
+void object_from(json::value& out, const Struct& s) {
+  auto& o = out.emplace_object();
+  members_of(s, [&o](std::string_view key, const auto& value) {
+    o.emplace(key, json::value_from(value, o.storage()));
+  });
+}
+
+// The values an answer holds, as text: the schema's structs, lists of them or of names, and
+// plain strings and numbers.
+template <typename Struct>
+  requires std::is_class_v<Struct>
+void write(json_text_writer& out, const Struct& s);
+
+void write(json_text_writer& out, const std::string& text) {
+  out.value(std::string_view(text));
+}
+
+template <typename Number>
+  requires std::is_arithmetic_v<Number>
+void write(json_text_writer& out, Number n) {
+  out.value(n);
+}
+
+template <typename Item>
+void write(json_text_writer& out, const std::vector<Item>& items) {
+  out.begin_array();
+  for (const auto& item : items) write(out, item);
+  out.end_array();
+}
+
+template <typename Struct>
+  requires std::is_class_v<Struct>
+void write(json_text_writer& out, const Struct& s) {
+  out.begin_object();
+  members_of(s, [&out](std::string_view key, const auto& value) {
+    out.plain_key(key);
+    write(out, value);
+  });
+  out.end_object();
+}
+
+}  // namespace
+
 void tag_invoke(json::value_from_tag, json::value& out, const time_split& t) {
-  out = {{"queued", round_to_microseconds(t.queued)},
-         {"busy", round_to_microseconds(t.busy)},
-         {"waiting", round_to_microseconds(t.waiting)},
-         {"resumes", t.resumes},
-         {"threads", json::value_from(t.threads)}};
+  object_from(out, t);
 }
 
 time_split tag_invoke(json::value_to_tag<time_split>, const json::value& in) {
@@ -26,10 +112,7 @@ time_split tag_invoke(json::value_to_tag<time_split>, const json::value& in) {
 }
 
 void tag_invoke(json::value_from_tag, json::value& out, const wait_cause& w) {
-  out = {{"request_id", w.request_id},
-         {"endpoint", w.endpoint},
-         {"seconds", round_to_microseconds(w.seconds)},
-         {"location", w.location}};
+  object_from(out, w);
 }
 
 wait_cause tag_invoke(json::value_to_tag<wait_cause>, const json::value& in) {
@@ -41,22 +124,15 @@ wait_cause tag_invoke(json::value_to_tag<wait_cause>, const json::value& in) {
 }
 
 void tag_invoke(json::value_from_tag, json::value& out, const endpoint_result& r) {
-  out = {{"message", r.message},
-         {"endpoint", r.endpoint},
-         {"request_id", r.request_id},
-         {"pid", r.pid},
-         {"thread_id", r.thread_id},
-         {"thread_name", r.thread_name},
-         {"sleep", r.sleep},
-         {"started_at", round_to_microseconds(r.started_at)},
-         {"finished_at", round_to_microseconds(r.finished_at)},
-         {"duration", round_to_microseconds(r.duration)}};
-  auto& o = out.as_object();
-  if (!r.note.empty()) o["note"] = r.note;
-  if (r.timing) {
-    o["timing"] = json::value_from(*r.timing);
-    o["waited_behind"] = json::value_from(r.waited_behind);
-  }
+  object_from(out, r);
+}
+
+std::string to_json_text(const endpoint_result& r) {
+  std::string text;
+  text.reserve(512);  // an answer with its timing: one allocation
+  json_text_writer out{text};
+  write(out, r);
+  return text;
 }
 
 endpoint_result tag_invoke(json::value_to_tag<endpoint_result>, const json::value& in) {

@@ -62,4 +62,8 @@ endpoint_result tag_invoke(boost::json::value_to_tag<endpoint_result>,
                            const boost::json::value& in);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& out, const error_body& e);
 
+// The answer's JSON text, byte for byte what to_json_text(boost::json::value_from(r)) gives,
+// written straight from `r` (json_text.hpp): the server writes one for every lesson request.
+std::string to_json_text(const endpoint_result& r);
+
 }  // namespace asyncscope

@@ -2,12 +2,14 @@
 
 #include "seconds.hpp"
 
-#include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <array>
+#include <cassert>
 #include <charconv>
 #include <cmath>
-#include <iterator>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace asyncscope {
@@ -80,14 +82,46 @@ void append_escaped_byte(std::string& out, unsigned char c) {
   }
 }
 
+// What each byte asks of the escaper: 0 goes out as it is (printable ASCII other than '"' and
+// '\\'), 1 is escaped, 2 starts (or is not) a UTF-8 sequence, to be checked. One table look-up
+// a byte instead of three comparisons: the answer's strings are mostly plain ASCII.
+constexpr std::array<unsigned char, 256> byte_kinds = [] {
+  std::array<unsigned char, 256> kinds{};
+  for (int c = 0; c < 256; ++c) {
+    kinds[c] = c < 0x20 || c == '"' || c == '\\' ? 1 : c >= 0x80 ? 2 : 0;
+  }
+  return kinds;
+}();
+
+// Whether none of the eight bytes at `p` needs a look: no control byte, '"', '\\' or byte above
+// 0x7F. Eight at a time: the answer's strings are mostly plain, and one byte at a time was the
+// JSON's largest cost. (A byte that does need a look is never missed; one beside it may be
+// looked at for nothing, which only costs time.)
+bool plain_word(const char* p) {
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
+  const auto below = [&](std::uint64_t x, std::uint64_t n) { return (x - ones * n) & ~x & high; };
+  const auto zero_byte = [&](std::uint64_t x) { return below(x, 1); };
+  return (below(w, 0x20) | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) |
+          (w & high)) == 0;
+}
+
 // How many bytes at the start of `text` go out as they are: printable ASCII other than '"' and
 // '\\', and whole valid UTF-8 sequences.
 std::size_t plain_prefix(std::string_view text) {
   std::size_t plain = 0;
   while (plain < text.size()) {
-    const auto c = static_cast<unsigned char>(text[plain]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-    const auto length = c < 0x80 ? 1 : utf8_sequence_length(text.substr(plain));
+    if (text.size() - plain >= 8 && plain_word(text.data() + plain)) {
+      plain += 8;
+      continue;
+    }
+    const auto kind = byte_kinds[static_cast<unsigned char>(text[plain])];
+    if (kind == 0) {
+      ++plain;
+      continue;
+    }
+    const auto length = kind == 2 ? utf8_sequence_length(text.substr(plain)) : 0;
     if (length == 0) break;
     plain += length;
   }
@@ -122,62 +156,47 @@ void append_integer(std::string& out, Integer n) {
   out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);  // 24 always fit
 }
 
-// As decimal_text (seconds.hpp), formatted in place rather than into a string of its own.
+// A number as decimal_text (seconds.hpp) writes it; JSON has no inf or nan.
 void append_number(std::string& out, double d) {
-  if (!std::isfinite(d)) {
-    out += "null";  // JSON has no inf or nan
-    return;
+  if (std::isfinite(d)) {
+    append_decimal_text(out, d);
+  } else {
+    out += "null";
   }
-  fmt::memory_buffer text;
-  fmt::format_to(std::back_inserter(text), "{}", d);
-  const std::string_view written{text.data(), text.size()};
-  out += written;
-  if (written.find_first_of(".eEn") == std::string_view::npos) out += ".0";
 }
 
-void append(std::string& out, const boost::json::value& v) {
+void append(json_text_writer& out, const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::double_:
-      append_number(out, v.get_double());
+      out.value(v.get_double());
       return;
-    case boost::json::kind::object: {
-      out += '{';
-      const char* sep = "";
+    case boost::json::kind::object:
+      out.begin_object();
       for (const auto& [key, value] : v.get_object()) {
-        out += sep;
-        append_string(out, key);
-        out += ": ";
+        out.key(key);
         append(out, value);
-        sep = ", ";
       }
-      out += '}';
+      out.end_object();
       return;
-    }
-    case boost::json::kind::array: {
-      out += '[';
-      const char* sep = "";
-      for (const auto& item : v.get_array()) {
-        out += sep;
-        append(out, item);
-        sep = ", ";
-      }
-      out += ']';
+    case boost::json::kind::array:
+      out.begin_array();
+      for (const auto& item : v.get_array()) append(out, item);
+      out.end_array();
       return;
-    }
     case boost::json::kind::string:
-      append_string(out, v.get_string());
+      out.value(std::string_view(v.get_string()));
       return;
     case boost::json::kind::int64:
-      append_integer(out, v.get_int64());
+      out.value(v.get_int64());
       return;
     case boost::json::kind::uint64:
-      append_integer(out, v.get_uint64());
+      out.value(v.get_uint64());
       return;
     case boost::json::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
+      out.value(v.get_bool());
       return;
     case boost::json::kind::null:
-      out += "null";
+      out.null();
       return;
   }
 }
@@ -187,8 +206,87 @@ void append(std::string& out, const boost::json::value& v) {
 std::string to_json_text(const boost::json::value& v) {
   std::string out;
   out.reserve(256);  // a lesson answer's size: one allocation, not a few as it grows
-  append(out, v);
+  json_text_writer writer{out};
+  append(writer, v);
   return out;
+}
+
+void json_text_writer::before_value() {
+  if (after_item_ && !after_key_) out_ += ", ";
+  after_key_ = false;
+  after_item_ = true;
+}
+
+void json_text_writer::begin_object() {
+  before_value();
+  out_ += '{';
+  after_item_ = false;
+}
+
+void json_text_writer::end_object() {
+  out_ += '}';
+  after_item_ = true;
+}
+
+void json_text_writer::begin_array() {
+  before_value();
+  out_ += '[';
+  after_item_ = false;
+}
+
+void json_text_writer::end_array() {
+  out_ += ']';
+  after_item_ = true;
+}
+
+void json_text_writer::key(std::string_view name) {
+  if (after_item_) out_ += ", ";
+  append_string(out_, name);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void json_text_writer::plain_key(std::string_view name) {
+  assert(plain_prefix(name) == name.size());
+  // Put together first and appended once: four appends apiece cost more than the key's bytes.
+  char text[64];
+  const auto separator = after_item_ ? std::string_view(", \"") : std::string_view("\"");
+  if (separator.size() + name.size() + 3 > sizeof text) return key(name);
+  std::memcpy(text, separator.data(), separator.size());
+  std::memcpy(text + separator.size(), name.data(), name.size());
+  std::memcpy(text + separator.size() + name.size(), "\": ", 3);
+  out_.append(text, separator.size() + name.size() + 3);
+  after_key_ = true;
+}
+
+void json_text_writer::value(std::string_view text) {
+  before_value();
+  append_string(out_, text);
+}
+
+void json_text_writer::value(double number) {
+  before_value();
+  append_number(out_, number);
+}
+
+void json_text_writer::value(std::int64_t number) {
+  before_value();
+  append_integer(out_, number);
+}
+
+void json_text_writer::value(std::uint64_t number) {
+  before_value();
+  append_integer(out_, number);
+}
+
+void json_text_writer::value(bool b) {
+  before_value();
+  out_ += b ? "true" : "false";
+}
+
+void json_text_writer::null() {
+  before_value();
+  out_ += "null";
 }
 
 }  // namespace asyncscope

@@ -20,4 +20,7 @@ double unix_seconds_now();
 // A number of seconds as people write it: 1.0 -> "1.0", 0.25 -> "0.25" (never "1" or "1E0").
 std::string decimal_text(double seconds);
 
+// decimal_text(seconds) appended to `out`: an answer holds seven of these.
+void append_decimal_text(std::string& out, double seconds);
+
 }  // namespace asyncscope

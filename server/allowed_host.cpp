@@ -34,7 +34,9 @@ std::string_view host_part(std::string_view host_header) {
 }  // namespace
 
 bool is_loopback_host(std::string_view host_header) {
-  const auto name = canonical_name(host_part(host_header));
+  const auto host = host_part(host_header);
+  if (host == "127.0.0.1" || host == "localhost") return true;  // what local clients send, at once
+  const auto name = canonical_name(host);
   if (name == "localhost" || name.ends_with(".localhost")) return true;  // RFC 6761
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(name, ec);

@@ -81,7 +81,7 @@ awaitable<http_response> lesson_response(const lesson_route& lesson, std::uint64
     result.timing = std::move(timing->split);
     result.waited_behind = std::move(timing->waited_behind);
   }
-  co_return json_response(http::status::ok, json::value_from(result));
+  co_return text_response(http::status::ok, "application/json", to_json_text(result));
 }
 
 // The seconds GET /trace?seconds=S asks for: the whole recording when it does not say.

@@ -95,6 +95,22 @@ awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffe
   co_return !ec;
 }
 
+// Reads a request's head. On a kept-alive connection it is often in the buffer already, read
+// while waiting for the request to begin: then it is parsed at once, where Beast's read would
+// queue its completion behind everybody else's on the loop (a trip through the loop that cost
+// as much as parsing). What is not whole yet is read as usual.
+awaitable<beast::error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                       http::request_parser<http::string_body>& parser) {
+  if (buffer.size() > 0) {
+    beast::error_code ec;
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (!ec && parser.is_header_done()) co_return ec;
+    if (ec && ec != http::error::need_more) co_return ec;
+  }
+  const auto [ec, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
+  co_return ec;
+}
+
 // Says why a request is refused, then closes: after a refused head the rest of the bytes on
 // the connection cannot be trusted to start a new request.
 awaitable<void> refuse(beast::tcp_stream& stream, http_response res, std::string_view why,
@@ -155,7 +171,7 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
     stream.expires_after(limits.read_timeout);  // for the head and the body together
-    auto [read_error, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
+    auto read_error = co_await read_head(stream, buffer, parser);
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
     unread.reset();
     // From its head until its answer is written, the request is in flight: shutdown waits for it.
@@ -166,9 +182,11 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
                                 server);
     }
     if (verdict.send_continue && !co_await send_continue(stream)) co_return;
-    std::tie(read_error, std::ignore) =
-        co_await http::async_read(stream, buffer, parser, as_result);
-    if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    if (!parser.is_done()) {  // a body follows (a GET has none: nothing more to wait for)
+      std::tie(read_error, std::ignore) =
+          co_await http::async_read(stream, buffer, parser, as_result);
+      if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
+    }
     if (!co_await answer(stream, parser.get(), ready_ns, server)) co_return;
   }
 }

@@ -80,24 +80,39 @@ const lesson_path* find_lesson(std::string_view path) {
   return found == routes_to_lesson.end() ? nullptr : &*found;
 }
 
+// A part of a target decoded (in a query, with '+' as a space, as url.params() decodes it);
+// copied into `storage` only when it holds something to decode, which clients seldom send: the
+// lesson's requests are routed without a copy of their path or parameters.
+std::string_view decoded(boost::urls::pct_string_view part, bool plus_is_space,
+                         std::string& storage) {
+  const bool plus_to_decode = plus_is_space && part.find('+') != part.npos;
+  if (part.decoded_size() == part.size() && !plus_to_decode) return part;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = plus_is_space;
+  storage = part.decode(opts);
+  return storage;
+}
+
 // The lesson endpoint's duration from its query parameter (sleep=, or work= for /async-cpu).
 std::variant<lesson_route, route_error> lesson_call(const lesson_path& lesson,
-                                                    const boost::urls::params_view& params,
+                                                    const boost::urls::url_view& url,
                                                     const sleep_limits& limits) {
   lesson_route result{lesson.which, lesson.path, limits.default_sleep};
   const auto param = lesson.duration_param;
-  const auto code = fmt::format("bad_{}", param);
+  const auto code = [param] { return fmt::format("bad_{}", param); };  // made only when refused
   bool seen = false;
-  for (const auto& p : params) {
-    if (p.key != param) continue;
+  for (const auto& p : url.encoded_params()) {
+    std::string key_storage, value_storage;
+    if (decoded(p.key, true, key_storage) != param) continue;
     if (seen)
-      return bad_request(code, fmt::format("{} is given more than once", param), lesson.path);
+      return bad_request(code(), fmt::format("{} is given more than once", param), lesson.path);
     seen = true;
-    const auto seconds = parse_seconds(p.value);
+    const auto value = decoded(p.value, true, value_storage);
+    const auto seconds = parse_seconds(value);
     if (!seconds || *seconds > limits.max_sleep) {
-      return bad_request(code,
+      return bad_request(code(),
                          fmt::format("{} must be a number of seconds from 0 to {}, got '{}'", param,
-                                     limits.max_sleep, p.value),
+                                     limits.max_sleep, value),
                          lesson.path);
     }
     result.sleep = *seconds;
@@ -106,7 +121,8 @@ std::variant<lesson_route, route_error> lesson_call(const lesson_path& lesson,
 }
 
 // POST /fire: endpoint= names a lesson endpoint, count= how many, sleep= or work= as for it.
-route fire_call(const boost::urls::params_view& params, const sleep_limits& limits) {
+route fire_call(const boost::urls::url_view& url, const sleep_limits& limits) {
+  const auto params = url.params();
   const auto endpoint = params.find("endpoint");
   const lesson_path* lesson = endpoint == params.end() ? nullptr : find_lesson((*endpoint).value);
   if (lesson == nullptr) {
@@ -114,7 +130,7 @@ route fire_call(const boost::urls::params_view& params, const sleep_limits& limi
                        "endpoint must be one of the lesson's paths, e.g. endpoint=/async-wrong",
                        fire_path);
   }
-  auto call = lesson_call(*lesson, params, limits);
+  auto call = lesson_call(*lesson, url, limits);
   if (auto* e = std::get_if<route_error>(&call)) return *e;
   fire_route fire{std::get<lesson_route>(call), 1};
   if (const auto count = params.find("count"); count != params.end()) {
@@ -140,10 +156,19 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return route_error{http::status::bad_request, "bad_target",
                        fmt::format("'{}' is not a valid request target", target)};
   }
-  const auto path = url->path();
+  std::string path_storage;
+  const auto path = decoded(url->encoded_path(), false, path_storage);
+  // The lesson's paths first: they are what the server mostly serves, and no other route has
+  // one of them.
+  if (const auto* lesson = find_lesson(path)) {
+    if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);
+    auto call = lesson_call(*lesson, *url, limits);
+    if (auto* e = std::get_if<route_error>(&call)) return *e;
+    return std::get<lesson_route>(call);
+  }
   if (path == fire_path) {
     if (method != http::verb::post) return method_not_allowed(method, fire_path, "POST");
-    return fire_call(url->params(), limits);
+    return fire_call(*url, limits);
   }
   for (const auto& watch : routes_to_watch) {
     if (watch.path != path) continue;
@@ -151,19 +176,12 @@ route find_route(http::verb method, std::string_view target, const sleep_limits&
     return watch.which;
   }
   if (const auto todo_path = todo_path_of(target); !todo_path.empty()) return todo_call{todo_path};
-  const auto* lesson = find_lesson(path);
-  if (lesson == nullptr) {
-    return route_error{
-        http::status::not_found, "not_found",
-        fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
-                    "/async-offload, /async-forgot-await, /async-cpu, /metrics, /requests, /trace, / "
-                    "or /healthz",
-                    std::string(path))};
-  }
-  if (method != http::verb::get) return method_not_allowed(method, lesson->path, get_or_head);
-  auto call = lesson_call(*lesson, url->params(), limits);
-  if (auto* e = std::get_if<route_error>(&call)) return *e;
-  return std::get<lesson_route>(call);
+  return route_error{
+      http::status::not_found, "not_found",
+      fmt::format("nothing at {}; try /sync-endpoint, /async-endpoint, /async-wrong, "
+                  "/async-offload, /async-forgot-await, /async-cpu, /metrics, /requests, /trace, / "
+                  "or /healthz",
+                  path)};
 }
 
 std::string_view target_authority(std::string_view target) {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Instructions per keep-alive request on the server's loop thread, counted by callgrind: a figure
+# that a loaded machine cannot change (wall-clock figures here swing by 2x from run to run), so
+# a change to the request path can be measured before and after it (docs/results.md).
+#
+# Usage: scripts/instructions.sh [SERVER_BINARY] [--seconds S] [--path TARGET] [--keep DIR]
+#   SERVER_BINARY  default build/release/server/asyncscope-server (build it with -g to see
+#                  function names in the profile: cmake ... -DCMAKE_CXX_FLAGS=-g)
+#   --seconds S    how long wrk runs once counting has begun (default 5)
+#   --path TARGET  what wrk asks for (default /async-endpoint?sleep=0)
+#   --keep DIR     keep the callgrind files there (callgrind_annotate reads them)
+#
+# The server runs under valgrind with logs off and one loop thread. Counting (callgrind's
+# instrumentation) starts after a warm-up (1 s of wrk) and covers one wrk run (-t1 -c2); the
+# figure is the loop thread's instructions over the requests wrk completed. Needs valgrind and wrk (apt-get install).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+server="$root/build/release/server/asyncscope-server"
+seconds=5
+target='/async-endpoint?sleep=0'
+keep=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --path) target=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -*) echo "instructions.sh: unknown option $1" >&2; exit 2 ;;
+    *) server=$1; shift ;;
+  esac
+done
+for tool in valgrind callgrind_control wrk curl; do
+  command -v "$tool" >/dev/null || { echo "instructions.sh: needs $tool" >&2; exit 1; }
+done
+[ -x "$server" ] || { echo "instructions.sh: no server binary at $server" >&2; exit 1; }
+
+work=$(mktemp -d)
+valgrind_pid=
+cleanup() {
+  [ -n "$valgrind_pid" ] && kill "$valgrind_pid" 2>/dev/null && wait "$valgrind_pid" 2>/dev/null
+  if [ -n "$keep" ]; then mkdir -p "$keep" && cp "$work"/callgrind.out.*.1-* "$keep"/ 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes \
+  --callgrind-out-file="$work/callgrind.out.%p" \
+  "$server" --port "$port" --log-level off --loop-threads 1 >"$work/server.log" 2>&1 &
+valgrind_pid=$!
+url="http://127.0.0.1:$port"
+for _ in $(seq 300); do
+  curl -sf "$url/healthz" >/dev/null 2>&1 && break
+  kill -0 "$valgrind_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.2
+done
+wrk -t1 -c2 -d1s "$url$target" >/dev/null  # warm-up: first-time allocations, lazy binding
+callgrind_control -i on "$valgrind_pid" >/dev/null 2>&1
+out=$(wrk -t1 -c2 -d"${seconds}s" "$url$target")
+callgrind_control -i off "$valgrind_pid" >/dev/null 2>&1
+callgrind_control -d "$valgrind_pid" >/dev/null 2>&1
+requests=$(awk '/requests in/ {print $1}' <<<"$out")
+kill "$valgrind_pid"; wait "$valgrind_pid" 2>/dev/null || true; valgrind_pid=
+
+# The dump (part 1) has one file per thread; the loop thread is the one that ran the requests,
+# the busiest.
+busiest=0
+for f in "$work"/callgrind.out.*.1-*; do
+  n=$(awk '/^totals:/ {print $2}' "$f")
+  [ "${n:-0}" -gt "$busiest" ] && busiest=$n
+done
+[ "${requests:-0}" -gt 0 ] || { echo "instructions.sh: wrk completed no requests" >&2; exit 1; }
+echo "$target: $requests requests, $busiest instructions on the loop thread," \
+  "$((busiest / requests)) per request"
