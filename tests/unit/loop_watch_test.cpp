@@ -164,6 +164,26 @@ TEST_F(LoopWatchWithAShortThreshold, BackInTheLoopTheThreadSaysHowLongItWasBlock
   EXPECT_GE(std::stoi(m[1]), 30);
 }
 
+// The request named is the one that held the thread while it was away, though the handler
+// made another current before it returned.
+TEST_F(LoopWatchWithAShortThreshold, BackInTheLoopItNamesTheRequestThatHeldItNotTheOneCurrentNow) {
+  block({7, "/async-wrong"}, [] {
+    std::this_thread::sleep_for(30ms);
+    tracking::set_current_request({});
+  });
+  block({7, "/async-wrong"}, [] {
+    std::this_thread::sleep_for(30ms);
+    tracking::set_current_request({8, "/async-endpoint"});
+  });
+  const auto given = new_warnings();
+  ASSERT_EQ(given.size(), 2u);
+  for (const auto& text : given) {
+    EXPECT_TRUE(std::regex_match(
+        text, std::regex(R"(loop-0 was blocked \d+ ms by /async-wrong #7; it is back in the loop)")))
+        << text;
+  }
+}
+
 TEST_F(LoopWatchWithALongThreshold, AShortHandlerSaysNothing) {
   block({7, "/async-endpoint"}, [] {});
   EXPECT_EQ(new_warnings(), strings{});
