@@ -38,6 +38,21 @@ struct loop_thread_state {
   std::atomic<std::int64_t> busy_since_ns{0};  // steady clock; 0 while the thread is in the loop
   std::atomic<std::uint64_t> request_id{0};    // the tag of the handler running now
   std::atomic<const char*> endpoint{nullptr};
+  // Only the loop thread touches these: which request held it longest during the current run
+  // (a handler may switch requests while it runs), for came_back to name.
+  std::int64_t stretch_since_ns = 0;  // when the current request became current in this run
+  std::int64_t held_ns = -1;          // the longest stretch of the run so far; -1: none yet
+  std::uint64_t held_by_id = 0;
+  const char* held_by_endpoint = nullptr;
+  // The stretch of the current request ends at `now`; it holds the run if it is the longest.
+  void end_stretch(std::int64_t now) {
+    if (now - stretch_since_ns > held_ns) {
+      held_ns = now - stretch_since_ns;
+      held_by_id = request_id.load(std::memory_order_relaxed);
+      held_by_endpoint = endpoint.load(std::memory_order_relaxed);
+    }
+    stretch_since_ns = now;
+  }
   // Called on the loop thread when it comes back after a handler ran for `busy` or longer.
   std::chrono::nanoseconds report_after{0};
   void (*came_back)(loop_thread_state& self, std::chrono::nanoseconds busy) = nullptr;
@@ -101,11 +116,17 @@ inline void start_run(std::int64_t now, std::int64_t ready_ns) {
 inline request_tag exchange_current_request(request_tag next) {
   const bool switching =
       this_thread.depth > 0 && this_thread.name != nullptr && next.timing != current_request.timing;
-  const auto now = switching ? steady_now_ns() : 0;
+  auto* state = watched_thread;
+  // Away from the loop, a change of request ends the stretch of the one before.
+  const bool new_stretch = state != nullptr &&
+                           state->busy_since_ns.load(std::memory_order_relaxed) != 0 &&
+                           (next.id != current_request.id || next.endpoint != current_request.endpoint);
+  const auto now = switching || new_stretch ? steady_now_ns() : 0;
   if (switching) end_run(now);
+  if (new_stretch) state->end_stretch(now);
   auto previous = std::exchange(current_request, std::move(next));
   if (switching) start_run(now, 0);
-  if (auto* state = watched_thread) {
+  if (state) {
     state->request_id.store(current_request.id, std::memory_order_relaxed);
     state->endpoint.store(current_request.endpoint, std::memory_order_release);
   }
@@ -187,7 +208,11 @@ class completion {
     if (this_thread.depth++ != 0 || (state == nullptr && this_thread.name == nullptr)) return;
     const auto now = steady_now_ns();
     if (this_thread.name) start_run(now, ready_ns_);
-    if (state) state->busy_since_ns.store(now, std::memory_order_release);
+    if (state) {
+      state->stretch_since_ns = now;
+      state->held_ns = -1;
+      state->busy_since_ns.store(now, std::memory_order_release);
+    }
   }
 
   void invocation_end() {
@@ -199,7 +224,10 @@ class completion {
     if (state == nullptr) return;
     const auto busy =
         std::chrono::nanoseconds(now - state->busy_since_ns.load(std::memory_order_relaxed));
-    if (busy >= state->report_after && state->came_back) state->came_back(*state, busy);
+    if (busy >= state->report_after && state->came_back) {
+      state->end_stretch(now);
+      state->came_back(*state, busy);
+    }
     state->busy_since_ns.store(0, std::memory_order_release);
   }
 

@@ -38,11 +38,15 @@ long long whole_ms(nanoseconds d) {
 }
 
 // "/async-wrong #7", from the tag of the handler the thread is running.
-std::string holder(const loop_tracking::loop_thread_state& state) {
-  const auto* endpoint = state.endpoint.load(std::memory_order_acquire);
-  const auto id = state.request_id.load(std::memory_order_relaxed);
+std::string holder(const char* endpoint, std::uint64_t id) {
   if (endpoint == nullptr || id == 0) return "code outside any request";
   return fmt::format("{} #{}", endpoint, id);
+}
+
+// The same for the request current on the thread now.
+std::string holder(const loop_tracking::loop_thread_state& state) {
+  const auto* endpoint = state.endpoint.load(std::memory_order_acquire);
+  return holder(endpoint, state.request_id.load(std::memory_order_relaxed));
 }
 
 }  // namespace
@@ -92,9 +96,11 @@ void loop_watch::start() {
 void loop_watch::came_back(loop_tracking::loop_thread_state& state, nanoseconds busy) {
   auto& thread = static_cast<watched_thread&>(state);
   thread.blocked_total_ns += busy.count();
-  thread.watch->warn(thread, thread.request_id.load(std::memory_order_relaxed),
+  // Named after the request that held it longest while it was away, not the one current now.
+  thread.watch->warn(thread, thread.held_by_id,
                      fmt::format("{} was blocked {} ms by {}; it is back in the loop", thread.name,
-                                 whole_ms(busy), holder(thread)),
+                                 whole_ms(busy),
+                                 holder(thread.held_by_endpoint, thread.held_by_id)),
                      {});
 }
 

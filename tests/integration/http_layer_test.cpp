@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <future>
+#include <thread>
 
 namespace json = boost::json;
 using namespace asyncscope::testing;
@@ -101,6 +102,33 @@ TEST(Framing, HeadGetsTheHeadOfGetWithoutABodyAndTheConnectionStaysInStep) {
   EXPECT_EQ(both.substr(0, second).find("{\"status\""), std::string::npos)
       << "HEAD must carry no body:\n" << both;
   EXPECT_EQ(parse_http_answer(both.substr(second)).json, (json::object{{"status", "ok"}}));
+}
+
+// Answers are written at once while the socket takes them; a client that stops reading fills
+// its buffers, and the rest of an answer then waits for it. Megabytes of pipelined answers, read
+// only after a pause, must all arrive whole and in order.
+TEST(Framing, AClientThatReadsLateGetsEveryPipelinedAnswerWholeAndInOrder) {
+  server_process server;
+  raw_connection connection{server.port()};
+  constexpr int requests = 3000;  // about 6 MB of answers: more than both sockets' buffers hold
+  std::string pipelined;
+  for (int i = 0; i < requests; ++i) {
+    pipelined += http_request(i % 50 == 0 ? "GET /async-endpoint?sleep=0" : "GET /metrics", true);
+  }
+  // Sent from a thread: once the answers fill the buffers, the server stops reading requests.
+  auto sent = std::async(std::launch::async, [&] { return connection.send(pipelined); });
+  std::this_thread::sleep_for(300ms);
+  std::uint64_t last_id = 0;
+  for (int i = 0; i < requests; ++i) {
+    const auto answer = parse_http_answer(connection.read_response());
+    ASSERT_EQ(answer.status, 200) << "answer " << i << ":\n" << answer.head;
+    if (i % 50 != 0) continue;
+    const auto id = answer.json.at("request_id").to_number<std::uint64_t>();
+    ASSERT_GT(id, last_id) << "answer " << i;
+    last_id = id;
+  }
+  EXPECT_TRUE(sent.get());
+  EXPECT_TRUE(still_serves(server));
 }
 
 TEST(Framing, AnAbsoluteFormTargetIsServed) {

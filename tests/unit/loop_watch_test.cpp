@@ -164,6 +164,39 @@ TEST_F(LoopWatchWithAShortThreshold, BackInTheLoopTheThreadSaysHowLongItWasBlock
   EXPECT_GE(std::stoi(m[1]), 30);
 }
 
+// The request named is the one that held the thread while it was away, though the handler
+// made another current before it returned.
+TEST_F(LoopWatchWithAShortThreshold, BackInTheLoopItNamesTheRequestThatHeldItNotTheOneCurrentNow) {
+  block({7, "/async-wrong"}, [] {
+    std::this_thread::sleep_for(30ms);
+    tracking::set_current_request({});
+  });
+  block({7, "/async-wrong"}, [] {
+    std::this_thread::sleep_for(30ms);
+    tracking::set_current_request({8, "/async-endpoint"});
+  });
+  const auto given = new_warnings();
+  ASSERT_EQ(given.size(), 2u);
+  for (const auto& text : given) {
+    EXPECT_TRUE(std::regex_match(
+        text, std::regex(R"(loop-0 was blocked \d+ ms by /async-wrong #7; it is back in the loop)")))
+        << text;
+  }
+}
+
+// And the other way round: a moment of one request, then another that blocks.
+TEST_F(LoopWatchWithAShortThreshold, BackInTheLoopItNamesTheRequestThatRanLongestInTheHandler) {
+  block({7, "/async-endpoint"}, [] {
+    tracking::set_current_request({8, "/async-wrong"});
+    std::this_thread::sleep_for(30ms);
+  });
+  const auto given = new_warnings();
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_TRUE(std::regex_match(
+      given[0], std::regex(R"(loop-0 was blocked \d+ ms by /async-wrong #8; it is back in the loop)")))
+      << given[0];
+}
+
 TEST_F(LoopWatchWithALongThreshold, AShortHandlerSaysNothing) {
   block({7, "/async-endpoint"}, [] {});
   EXPECT_EQ(new_warnings(), strings{});
