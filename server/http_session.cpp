@@ -65,7 +65,8 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
   const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
   // Most answers fit in the socket's send buffer: written here at once (the socket is in
   // non-blocking mode, see http_session), with no write operation, timer or trip through the
-  // loop's queue. What the socket does not take goes as before, under --write-timeout.
+  // loop's queue. What the socket does not take follows with async_write, within the 30 s write
+  // timeout (a client that stops reading is cut then).
   std::size_t sent = 0;
   if (stream.socket().non_blocking()) {
     beast::error_code ec;
