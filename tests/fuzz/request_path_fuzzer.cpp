@@ -39,10 +39,12 @@ bool is_lesson_path(std::string_view path) {
          asyncscope::lesson_paths.end();
 }
 
-// What every answer of find_route must be, whatever it was given.
+// What every answer of find_route must be, whatever it was given. HEAD is routed as GET (its
+// answer is GET's head).
 void check_route(http::verb method, const asyncscope::route& found) {
+  const bool get_or_head = method == http::verb::get || method == http::verb::head;
   if (const auto* lesson = std::get_if<asyncscope::lesson_route>(&found)) {
-    check(method == http::verb::get, "only GET reaches a lesson endpoint");
+    check(get_or_head, "only GET and HEAD reach a lesson endpoint");
     check(is_lesson_path(lesson->path), "a lesson route names one of the lesson's paths");
     check(std::isfinite(lesson->sleep), "the sleep is finite");
     check(lesson->sleep >= 0 && lesson->sleep <= limits.max_sleep, "the sleep is within limits");
@@ -55,7 +57,7 @@ void check_route(http::verb method, const asyncscope::route& found) {
     return;
   }
   if (std::holds_alternative<asyncscope::watch_route>(found)) {
-    check(method == http::verb::get, "only GET reaches /healthz, /metrics, / and /events");
+    check(get_or_head, "only GET and HEAD reach /healthz, /metrics, / and /events");
     return;
   }
   if (const auto* fire = std::get_if<asyncscope::fire_route>(&found)) {
