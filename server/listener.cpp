@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,6 +17,8 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <limits>
+#include <vector>
 
 namespace asyncscope {
 
@@ -86,10 +89,17 @@ tcp::socket on_acceptor_thread(tcp::socket socket, const asio::any_io_executor& 
   return moved;
 }
 
-// Hands an accepted connection to the loop, in its own coroutine, or turns it away when the
-// server is full. `accepted_ns` (steady clock) is when its first request's queued time starts.
-void start_session(tcp::socket socket, std::int64_t accepted_ns,
-                   const asio::any_io_executor& acceptor_thread, server_state& server) {
+// A connection taken in by the acceptor, and when (steady clock): its first request's queued
+// time starts there.
+struct accepted_connection {
+  tcp::socket socket;
+  std::int64_t accepted_ns;
+};
+
+// Counts an accepted connection in, or turns it away when the server is full. True when it is
+// to be handed to the loop.
+bool admit(tcp::socket& socket, const asio::any_io_executor& acceptor_thread,
+           server_state& server) {
   const bool full = server.counters.open_connections >= server.config.http.max_connections;
   note_connection_cap(full, server);
   if (full) {
@@ -97,14 +107,40 @@ void start_session(tcp::socket socket, std::int64_t accepted_ns,
     auto here = on_acceptor_thread(std::move(socket), acceptor_thread);
     asio::co_spawn(acceptor_thread, turn_away(beast::tcp_stream{std::move(here)}, server),
                    log_escaped("turning a connection away"));
-    return;
+    return false;
   }
   ++server.counters.open_connections;  // http_session counts it down at its end
   ++server.counters.sessions_not_started;
   ++server.counters.connections_unread;  // until http_session has read its first head
-  const auto executor = socket.get_executor();
-  asio::co_spawn(executor, http_session(beast::tcp_stream{std::move(socket)}, accepted_ns, server),
-                 log_escaped("an HTTP connection"));
+  return true;
+}
+
+// Hands accepted connections to the loop, each in its own coroutine, all in one post: one trip
+// across threads for the lot, and each coroutine is made on the loop's thread, where it ends.
+void hand_to_loop(std::vector<accepted_connection> batch, server_state& server) {
+  if (batch.empty()) return;
+  asio::post(server.event_loop, [batch = std::move(batch), &server]() mutable {
+    for (auto& [socket, accepted_ns] : batch) {
+      const auto executor = socket.get_executor();
+      asio::co_spawn(executor,
+                     http_session(beast::tcp_stream{std::move(socket)}, accepted_ns, server),
+                     log_escaped("an HTTP connection"));
+    }
+  });
+}
+
+// Takes in, without waiting, the connections already in the kernel's queue, at most `most`.
+void take_waiting(tcp::acceptor& acceptor, std::vector<accepted_connection>& batch,
+                  std::size_t most, server_state& server) {
+  while (batch.size() < most) {
+    tcp::socket socket{connection_executor(server)};
+    boost::system::error_code ec;
+    acceptor.accept(socket, ec);  // the acceptor is non-blocking: would_block when none wait
+    if (ec) return;
+    if (admit(socket, acceptor.get_executor(), server)) {
+      batch.push_back({std::move(socket), loop_tracking::steady_now_ns()});
+    }
+  }
 }
 
 // The drain's loop side: a look every 20 ms, each after the loop has had a turn, until no
@@ -120,11 +156,17 @@ awaitable<void> until_nothing_in_flight(server_state& server) {
 }  // namespace
 
 awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
+  acceptor.non_blocking(true);  // for take_waiting
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
     if (!ec) {
-      start_session(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(),
-                    server);
+      const auto accepted_ns = loop_tracking::steady_now_ns();
+      std::vector<accepted_connection> batch;
+      if (admit(socket, acceptor.get_executor(), server)) {
+        batch.push_back({std::move(socket), accepted_ns});
+      }
+      take_waiting(acceptor, batch, 64, server);  // a storm's connections wait in the kernel's queue
+      hand_to_loop(std::move(batch), server);
       continue;
     }
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -136,14 +178,10 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
 
 awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);
-  for (;;) {  // clients that connected while the loop was busy are taken in, then no more
-    tcp::socket socket{connection_executor(server)};
-    boost::system::error_code ec;
-    acceptor.accept(socket, ec);
-    if (ec) break;
-    start_session(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(),
-                  server);
-  }
+  // Clients that connected while the loop was busy are taken in, then no more.
+  std::vector<accepted_connection> batch;
+  take_waiting(acceptor, batch, std::numeric_limits<std::size_t>::max(), server);
+  hand_to_loop(std::move(batch), server);
   acceptor.close();
   co_await asio::co_spawn(server.event_loop, until_nothing_in_flight(server), asio::use_awaitable);
 }

@@ -2,8 +2,9 @@
 // Accepting connections: the accept loop, admission control (--max-connections), and the drain
 // at shutdown. They run on a thread of their own, the acceptor, not on the event loop: while a
 // handler blocks the loop, connections are still accepted, timed from that moment (a request's
-// "queued" time starts there), counted against the cap and, over it, turned away. Each accepted
-// connection is handed to the loop, where it runs http_session (http_session.cpp).
+// "queued" time starts there), counted against the cap and, over it, turned away. Accepted
+// connections are handed to the loop, where each runs http_session (http_session.cpp); those
+// that waited in the kernel's queue together (a burst) go over together, up to 64 at a time.
 
 #include "server_state.hpp"
 
