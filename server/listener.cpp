@@ -17,7 +17,6 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
-#include <limits>
 #include <vector>
 
 namespace asyncscope {
@@ -116,7 +115,7 @@ bool admit(tcp::socket& socket, const asio::any_io_executor& acceptor_thread,
 }
 
 // Hands accepted connections to the loop, each in its own coroutine, all in one post: one trip
-// across threads for the lot, and each coroutine is made on the loop's thread, where it ends.
+// across threads for the lot, and each coroutine is made on the loop's side, not the acceptor's.
 void hand_to_loop(std::vector<accepted_connection> batch, server_state& server) {
   if (batch.empty()) return;
   asio::post(server.event_loop, [batch = std::move(batch), &server]() mutable {
@@ -129,18 +128,21 @@ void hand_to_loop(std::vector<accepted_connection> batch, server_state& server) 
   });
 }
 
-// Takes in, without waiting, the connections already in the kernel's queue, at most `most`.
-void take_waiting(tcp::acceptor& acceptor, std::vector<accepted_connection>& batch,
-                  std::size_t most, server_state& server) {
-  while (batch.size() < most) {
+// Takes in, without waiting, connections already in the kernel's queue: at most `most` accepts.
+// False once the queue is empty (or accepting fails: the listener's next accept reports why).
+bool take_waiting(tcp::acceptor& acceptor, std::vector<accepted_connection>& batch, int most,
+                  server_state& server) {
+  for (int tries = 0; tries < most; ++tries) {
     tcp::socket socket{connection_executor(server)};
     boost::system::error_code ec;
     acceptor.accept(socket, ec);  // the acceptor is non-blocking: would_block when none wait
-    if (ec) return;
+    if (ec == asio::error::connection_aborted) continue;  // the client left before we took it
+    if (ec) return false;
     if (admit(socket, acceptor.get_executor(), server)) {
       batch.push_back({std::move(socket), loop_tracking::steady_now_ns()});
     }
   }
+  return true;
 }
 
 // The drain's loop side: a look every 20 ms, each after the loop has had a turn, until no
@@ -157,6 +159,9 @@ awaitable<void> until_nothing_in_flight(server_state& server) {
 
 awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);  // for take_waiting
+  // A client that leaves before it is taken in is an error to skip, not one to wait out: without
+  // this, Asio's accept retries it and, with nothing else waiting, blocks the acceptor's thread.
+  acceptor.set_option(asio::socket_base::enable_connection_aborted(true));
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
     if (!ec) {
@@ -165,10 +170,11 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
       if (admit(socket, acceptor.get_executor(), server)) {
         batch.push_back({std::move(socket), accepted_ns});
       }
-      take_waiting(acceptor, batch, 64, server);  // a storm's connections wait in the kernel's queue
+      take_waiting(acceptor, batch, 63, server);  // in a burst, more wait in the kernel's queue
       hand_to_loop(std::move(batch), server);
       continue;
     }
+    if (ec == asio::error::connection_aborted) continue;
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors:
     asio::steady_timer pause{acceptor.get_executor(), std::chrono::milliseconds(50)};
@@ -179,9 +185,11 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
 awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
   acceptor.non_blocking(true);
   // Clients that connected while the loop was busy are taken in, then no more.
-  std::vector<accepted_connection> batch;
-  take_waiting(acceptor, batch, std::numeric_limits<std::size_t>::max(), server);
-  hand_to_loop(std::move(batch), server);
+  for (bool more = true; more;) {
+    std::vector<accepted_connection> batch;
+    more = take_waiting(acceptor, batch, 64, server);
+    hand_to_loop(std::move(batch), server);
+  }
   acceptor.close();
   co_await asio::co_spawn(server.event_loop, until_nothing_in_flight(server), asio::use_awaitable);
 }
