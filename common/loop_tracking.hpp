@@ -120,7 +120,7 @@ inline request_tag exchange_current_request(request_tag next) {
   // Away from the loop, a change of request ends the stretch of the one before.
   const bool new_stretch = state != nullptr &&
                            state->busy_since_ns.load(std::memory_order_relaxed) != 0 &&
-                           (next.id != current_request.id || next.endpoint != current_request.endpoint);
+                           next.id != current_request.id;  // ids are unique; 0: no request
   const auto now = switching || new_stretch ? steady_now_ns() : 0;
   if (switching) end_run(now);
   if (new_stretch) state->end_stretch(now);

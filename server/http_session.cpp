@@ -69,22 +69,14 @@ awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool
   // non-blocking mode, see http_session), with no write operation, timer or trip through the
   // loop's queue. What the socket does not take follows with async_write, within the 30 s write
   // timeout (a client that stops reading is cut then).
-  std::size_t sent = 0;
-  if (stream.socket().non_blocking()) {
-    beast::error_code ec;
-    sent = stream.socket().write_some(both, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      sent = 0;
-    } else if (ec) {
-      co_return false;
-    } else if (sent == asio::buffer_size(both)) {
-      co_return res.keep_alive();
-    }
-  }
+  beast::error_code ec;
+  const auto sent = stream.socket().write_some(both, ec);  // 0 when it would block
+  if (ec && ec != asio::error::would_block) co_return false;
+  if (sent == asio::buffer_size(both)) co_return res.keep_alive();
   stream.expires_after(server.config.http.write_timeout);
   beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest{both};
   rest.consume(sent);
-  const auto [ec, _] = co_await asio::async_write(stream, rest, as_result);
+  std::tie(ec, std::ignore) = co_await asio::async_write(stream, rest, as_result);
   co_return !ec && res.keep_alive();
 }
 
@@ -187,8 +179,9 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
   std::optional<scoped_count> unread{std::in_place, server.counters.connections_unread,
                                      scoped_count::already::counted};
   const auto& limits = server.config.http;
-  beast::error_code ignored;  // if it fails, answers are written with async_write only
-  stream.socket().non_blocking(true, ignored);  // for write_answer's immediate write
+  beast::error_code ec;
+  stream.socket().non_blocking(true, ec);  // for write_answer's immediate write
+  if (ec) co_return;  // the client has gone already
   beast::flat_buffer buffer;
   auto ready_ns = accepted_ns;
   for (bool first = true;; first = false) {
