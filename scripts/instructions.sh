@@ -41,7 +41,7 @@ for tool in valgrind callgrind_control wrk curl; do
   command -v "$tool" >/dev/null || { echo "instructions.sh: needs $tool" >&2; exit 1; }
 done
 [ -x "$server" ] || { echo "instructions.sh: no server binary at $server" >&2; exit 1; }
-case "$connections" in *[!0-9]*) echo "instructions.sh: --connections takes a number" >&2; exit 2 ;; esac
+case "$connections" in *[!0-9]* | 0*) echo "instructions.sh: --connections takes a positive number" >&2; exit 2 ;; esac
 client="$(dirname "$server")/../client/asyncscope-client"
 [ -z "$connections" ] || [ -x "$client" ] || { echo "instructions.sh: no client at $client" >&2; exit 1; }
 

@@ -95,9 +95,10 @@ struct accepted_connection {
   std::int64_t accepted_ns;
 };
 
-// Counts an accepted connection in, or turns it away when the server is full. True when it is
-// to be handed to the loop.
-bool admit(tcp::socket& socket, const asio::any_io_executor& acceptor_thread,
+// Counts an accepted connection in and adds it to `batch` for the loop, or turns it away when
+// the server is full.
+void admit(tcp::socket socket, std::int64_t accepted_ns,
+           const asio::any_io_executor& acceptor_thread, std::vector<accepted_connection>& batch,
            server_state& server) {
   const bool full = server.counters.open_connections >= server.config.http.max_connections;
   note_connection_cap(full, server);
@@ -106,12 +107,12 @@ bool admit(tcp::socket& socket, const asio::any_io_executor& acceptor_thread,
     auto here = on_acceptor_thread(std::move(socket), acceptor_thread);
     asio::co_spawn(acceptor_thread, turn_away(beast::tcp_stream{std::move(here)}, server),
                    log_escaped("turning a connection away"));
-    return false;
+    return;
   }
   ++server.counters.open_connections;  // http_session counts it down at its end
   ++server.counters.sessions_not_started;
   ++server.counters.connections_unread;  // until http_session has read its first head
-  return true;
+  batch.push_back({std::move(socket), accepted_ns});
 }
 
 // Hands accepted connections to the loop, each in its own coroutine, all in one post: one trip
@@ -138,9 +139,7 @@ bool take_waiting(tcp::acceptor& acceptor, std::vector<accepted_connection>& bat
     acceptor.accept(socket, ec);  // the acceptor is non-blocking: would_block when none wait
     if (ec == asio::error::connection_aborted) continue;  // the client left before we took it
     if (ec) return false;
-    if (admit(socket, acceptor.get_executor(), server)) {
-      batch.push_back({std::move(socket), loop_tracking::steady_now_ns()});
-    }
+    admit(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(), batch, server);
   }
   return true;
 }
@@ -158,18 +157,12 @@ awaitable<void> until_nothing_in_flight(server_state& server) {
 }  // namespace
 
 awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
-  acceptor.non_blocking(true);  // for take_waiting
-  // A client that leaves before it is taken in is an error to skip, not one to wait out: without
-  // this, Asio's accept retries it and, with nothing else waiting, blocks the acceptor's thread.
-  acceptor.set_option(asio::socket_base::enable_connection_aborted(true));
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(connection_executor(server), as_result);
     if (!ec) {
-      const auto accepted_ns = loop_tracking::steady_now_ns();
       std::vector<accepted_connection> batch;
-      if (admit(socket, acceptor.get_executor(), server)) {
-        batch.push_back({std::move(socket), accepted_ns});
-      }
+      admit(std::move(socket), loop_tracking::steady_now_ns(), acceptor.get_executor(), batch,
+            server);
       take_waiting(acceptor, batch, 63, server);  // in a burst, more wait in the kernel's queue
       hand_to_loop(std::move(batch), server);
       continue;
@@ -183,7 +176,6 @@ awaitable<void> listener(tcp::acceptor& acceptor, server_state& server) {
 }
 
 awaitable<void> stop_and_drain(tcp::acceptor& acceptor, server_state& server) {
-  acceptor.non_blocking(true);
   // Clients that connected while the loop was busy are taken in, then no more.
   for (bool more = true; more;) {
     std::vector<accepted_connection> batch;

@@ -15,6 +15,7 @@ namespace asyncscope {
 
 // Accepts connections until the acceptor is closed; each gets its own http_session on the loop.
 // Run it on the acceptor's executor, one thread, so stop_and_drain cannot run at the same time.
+// Both need the acceptor non-blocking, with enable_connection_aborted set (main's open_acceptor).
 boost::asio::awaitable<void> listener(boost::asio::ip::tcp::acceptor& acceptor,
                                       server_state& server);
 

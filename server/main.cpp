@@ -50,6 +50,10 @@ tcp::acceptor open_acceptor(asio::io_context& acceptor_thread, const server_opti
   if (options.worker) share_port_with_other_workers(acceptor);
   acceptor.bind(where);
   acceptor.listen(65535);  // the kernel caps it at net.core.somaxconn
+  // As listener.hpp needs it: connections already waiting are taken without waiting, and a client
+  // that left before it was taken is skipped (by default Asio's accept would wait it out).
+  acceptor.non_blocking(true);
+  acceptor.set_option(asio::socket_base::enable_connection_aborted(true));
   return acceptor;
 }
 
