@@ -4,20 +4,22 @@
 # a change to the request path can be measured before and after it (docs/results.md).
 #
 # Usage: scripts/instructions.sh [SERVER_BINARY] [--seconds S] [--path TARGET]
-#                                [--connections N] [--keep DIR]
-#   SERVER_BINARY    default build/release/server/asyncscope-server (build it with -g to see
-#                    function names in the profile: cmake ... -DCMAKE_CXX_FLAGS=-g)
+#                                [--connections N] [--wrk-connections N] [--keep DIR]
+#   SERVER_BINARY    default build/release/server/asyncscope-server (a Release build carries -g,
+#                    so the profile --keep leaves names functions)
 #   --seconds S      how long wrk runs once counting has begun (default 5)
 #   --path TARGET    what wrk asks for (default /async-endpoint?sleep=0)
 #   --connections N  count new connections instead: asyncscope-client sends N requests to
 #                    /async-endpoint at sleep 0, each on its own connection; the figures are per
 #                    connection, the loop thread's and every thread's (the acceptor's included)
+#   --wrk-connections N  wrk's connections (default 2). At 64, as peers.sh runs it, 64 requests
+#                    are in flight at once, which changes what memory the loop can reuse
 #   --keep DIR       keep the callgrind files there (callgrind_annotate reads them)
 #
 # The server runs under valgrind with logs off and one loop thread. Counting (callgrind's
 # instrumentation) starts after a warm-up (1 s of wrk, or 500 connections) and covers one wrk run
-# (-t1 -c2), or the N connections; the figure is the loop thread's instructions over the requests
-# completed. Needs valgrind and wrk (apt-get install).
+# (-t1 -c2 unless told), or the N connections; the figure is the loop thread's instructions over
+# the requests completed. Needs valgrind and wrk (apt-get install).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,13 +28,15 @@ seconds=5
 target='/async-endpoint?sleep=0'
 keep=
 connections=
+wrk_connections=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --path) target=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
+    --wrk-connections) wrk_connections=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "instructions.sh: unknown option $1" >&2; exit 2 ;;
     *) server=$1; shift ;;
   esac
@@ -41,7 +45,9 @@ for tool in valgrind callgrind_control wrk curl; do
   command -v "$tool" >/dev/null || { echo "instructions.sh: needs $tool" >&2; exit 1; }
 done
 [ -x "$server" ] || { echo "instructions.sh: no server binary at $server" >&2; exit 1; }
-case "$connections" in *[!0-9]* | 0*) echo "instructions.sh: --connections takes a positive number" >&2; exit 2 ;; esac
+for n in "$connections" "$wrk_connections"; do
+  case "$n" in *[!0-9]* | 0*) echo "instructions.sh: --connections and --wrk-connections take a positive number" >&2; exit 2 ;; esac
+done
 client="$(dirname "$server")/../client/asyncscope-client"
 [ -z "$connections" ] || [ -x "$client" ] || { echo "instructions.sh: no client at $client" >&2; exit 1; }
 
@@ -75,9 +81,9 @@ if [ -n "$connections" ]; then
   new_connections "$connections" || { echo "instructions.sh: the client failed" >&2; exit 1; }
   requests=$connections
 else
-  wrk -t1 -c2 -d1s "$url$target" >/dev/null  # warm-up: first-time allocations, lazy binding
+  wrk -t1 -c"$wrk_connections" -d1s "$url$target" >/dev/null  # warm-up: first-time allocations, lazy binding
   callgrind_control -i on "$valgrind_pid" >/dev/null 2>&1
-  out=$(wrk -t1 -c2 -d"${seconds}s" "$url$target")
+  out=$(wrk -t1 -c"$wrk_connections" -d"${seconds}s" "$url$target")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
 fi
 callgrind_control -i off "$valgrind_pid" >/dev/null 2>&1
@@ -97,6 +103,6 @@ if [ -n "$connections" ]; then
   echo "$connections new connections: $((busiest / requests)) instructions per connection on" \
     "the loop thread, $((all / requests)) on all threads (the acceptor's included)"
 else
-  echo "$target: $requests requests, $busiest instructions on the loop thread," \
+  echo "$target, $wrk_connections connections: $requests requests, $busiest instructions on the loop thread," \
     "$((busiest / requests)) per request"
 fi
