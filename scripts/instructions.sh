@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --wrk-connections) wrk_connections=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;  # the comment above
     -*) echo "instructions.sh: unknown option $1" >&2; exit 2 ;;
     *) server=$1; shift ;;
   esac
@@ -103,6 +103,6 @@ if [ -n "$connections" ]; then
   echo "$connections new connections: $((busiest / requests)) instructions per connection on" \
     "the loop thread, $((all / requests)) on all threads (the acceptor's included)"
 else
-  echo "$target, $wrk_connections connections: $requests requests, $busiest instructions on the loop thread," \
-    "$((busiest / requests)) per request"
+  echo "$target, $wrk_connections connections: $requests requests, $busiest instructions on" \
+    "the loop thread, $((busiest / requests)) per request"
 fi
