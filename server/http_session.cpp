@@ -101,15 +101,17 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::
 // On a kept-alive connection, waits (at most --keep-alive-timeout) for the next request to
 // begin. False when the client stayed idle or left.
 awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                    const http_limits& limits) {
+                                    idle_connections& idle) {
   if (buffer.size() > 0) co_return true;  // already here, pipelined
   // Asio tries every read at once before it waits for the socket to be readable. Just after an
   // answer the client has rarely sent its next request yet, so under load that try was a wasted
   // system call on every request (recvmsg, EAGAIN). The loop first runs whatever else is ready,
   // which gives the client that time: 2.0 recvmsg a request became 1.1 (docs/results.md).
   co_await asio::post(stream.get_executor(), asio::use_awaitable);
-  stream.expires_after(limits.keep_alive_timeout);
-  const auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_result);
+  // Read from the socket, past the stream's own timeout: the idle list's sweep closes the
+  // connection at --keep-alive-timeout instead (idle_connections.hpp).
+  const idle_connections::wait idle_wait{idle, stream.socket().native_handle()};
+  const auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(4096), as_result);
   buffer.commit(n);
   co_return !ec;
 }
@@ -186,7 +188,7 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
   auto ready_ns = accepted_ns;
   for (bool first = true;; first = false) {
     if (!first) {
-      if (!co_await next_request_begins(stream, buffer, limits)) co_return;
+      if (!co_await next_request_begins(stream, buffer, server.idle)) co_return;
       ready_ns = loop_tracking::steady_now_ns();
     }
     http::request_parser<http::string_body> parser;

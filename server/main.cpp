@@ -145,6 +145,7 @@ int main(int argc, char* argv[]) {
   request_metrics metrics;
   flight_recorder recorder{std::chrono::seconds(options.record_seconds)};
   requests_in_flight requests;
+  idle_connections idle{options.http.keep_alive_timeout};
   loop_watch loops{
       std::chrono::milliseconds(options.block_warn_ms),
       [&feed](const std::string& text) {
@@ -199,7 +200,8 @@ int main(int argc, char* argv[]) {
       .feed = feed,
       .metrics = metrics,
       .requests = requests,
-      .recorder = recorder};
+      .recorder = recorder,
+      .idle = idle};
   todo_backend todo{{.db = options.db,
                      .max_sleep = options.max_sleep,
                      .max_pool_queue = options.http.max_pool_queue},
@@ -284,6 +286,7 @@ int main(int argc, char* argv[]) {
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
                  log_escaped("the accept loop"));
+  asio::co_spawn(server.event_loop, idle.sweep(), log_escaped("the idle-connection sweep"));
   asio::co_spawn(control, shutdown_on_signal(signals, *acceptor, server, options.drain_timeout),
                  log_escaped("shutdown"));
   if (live) live->start();

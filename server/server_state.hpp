@@ -4,6 +4,7 @@
 
 #include "flight_recorder.hpp"
 #include "http_limits.hpp"
+#include "idle_connections.hpp"
 #include "loop_watch.hpp"
 #include "metrics.hpp"
 #include "request_feed.hpp"
@@ -57,6 +58,7 @@ struct server_state {
   todo_backend* todo = nullptr;  // the database lesson's ToDo routes (todo_http.hpp); always set
   requests_in_flight& requests;  // GET /requests
   flight_recorder& recorder;     // GET /trace, and whom each request waited behind
+  idle_connections& idle;        // kept-alive connections between two requests
   server_counters counters{};
 };
 

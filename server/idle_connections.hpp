@@ -1,0 +1,67 @@
+#pragma once
+// Kept-alive connections waiting for their next request, and the one sweep that closes those
+// idle past --keep-alive-timeout. A timer of its own per connection, armed before every wait and
+// cancelled after it (Beast's stream timeout), cost the loop about 7 % of a keep-alive request's
+// instructions: a timer queue insert, a cancel, and one more completion through the loop
+// (docs/results.md). Here a wait is an entry put on a list and taken off it, and one timer serves
+// every connection. Every loop thread may use it.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace asyncscope {
+
+class idle_connections {
+ public:
+  explicit idle_connections(std::chrono::nanoseconds timeout) : timeout_(timeout) {}
+  idle_connections(const idle_connections&) = delete;
+  idle_connections& operator=(const idle_connections&) = delete;
+
+  // One connection's wait, listed for as long as it lives. Once it has lasted longer than the
+  // timeout, the sweep shuts the socket down: the connection's read ends as if the client had
+  // closed, and the client sees the connection close.
+  class wait {
+   public:
+    wait(idle_connections& list, int socket);
+    ~wait();
+    wait(const wait&) = delete;
+    wait& operator=(const wait&) = delete;
+
+   private:
+    friend class idle_connections;
+    idle_connections& list_;
+    int socket_;
+    std::int64_t deadline_ns_;  // steady clock
+    wait* older_ = nullptr;     // the list runs oldest to newest, which is also by deadline:
+    wait* newer_ = nullptr;     // every wait gets the same timeout
+  };
+
+  // Shuts down the connections past their deadline, then again every period(), until the
+  // executor stops. Spawned once, on the loop.
+  boost::asio::awaitable<void> sweep();
+
+  // How long after its deadline a connection may wait at most: a quarter of the timeout, within
+  // 10 ms and 1 s.
+  std::chrono::nanoseconds period() const;
+
+  // Shuts down the connections whose deadline is at or before `now_ns`; returns how many.
+  std::size_t close_expired(std::int64_t now_ns);
+
+  std::size_t size() const;
+
+ private:
+  void unlink(wait& w);
+
+  const std::chrono::nanoseconds timeout_;
+  mutable std::mutex mutex_;
+  wait* oldest_ = nullptr;
+  wait* newest_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace asyncscope
