@@ -119,30 +119,35 @@ awaitable<http_response> trace_response(const http_request& req, server_state& s
   co_return text_response(http::status::ok, "application/json", std::move(text));
 }
 
+// An answer known at once, awaitable like the handlers' answers.
+awaitable<http_response> answered(http_response res) {
+  co_return res;
+}
+
+// The handler's answer, to be awaited by the caller. Not a coroutine itself: a lesson request,
+// the one the server mostly serves, gets no frame of its own here (docs/results.md).
 awaitable<http_response> respond(const http_request& req, const route& found,
                                  std::uint64_t request_id, server_state& server) {
   if (server.config.test_routes && req.target() == "/test/throw") {
     throw std::runtime_error("thrown on purpose by GET /test/throw (--test-routes)");
   }
-  if (std::holds_alternative<todo_call>(found)) {
-    co_return co_await answer_todo(req, request_id, *server.todo);
-  }
+  if (std::holds_alternative<todo_call>(found)) return answer_todo(req, request_id, *server.todo);
   if (const auto* e = std::get_if<route_error>(&found)) {
     spdlog::info("{} {} #{} -> {} {}", std::string_view(req.method_string()),
                  std::string_view(req.target()), request_id, static_cast<int>(e->status), e->error);
-    co_return error_response(*e);
+    return answered(error_response(*e));
   }
   if (const auto* which = std::get_if<watch_route>(&found)) {
-    if (*which == watch_route::trace) co_return co_await trace_response(req, server);
-    co_return watch_response(*which, req, server);
+    if (*which == watch_route::trace) return trace_response(req, server);
+    return answered(watch_response(*which, req, server));
   }
   if (std::holds_alternative<fire_route>(found)) {
-    co_return error_response(
+    return answered(error_response(
         {http::status::not_found, "not_found",
          fmt::format("POST /fire is served by the dashboard, at {}fire",
-                     dashboard_url(req[http::field::host], server.config.dashboard_port))});
+                     dashboard_url(req[http::field::host], server.config.dashboard_port))}));
   }
-  co_return co_await lesson_response(std::get<lesson_route>(found), request_id, server);
+  return lesson_response(std::get<lesson_route>(found), request_id, server);
 }
 
 }  // namespace

@@ -53,31 +53,37 @@ std::string peer_of(const beast::tcp_stream& stream) {
   return ec ? "a client that left" : fmt::format("{}:{}", peer.address().to_string(), peer.port());
 }
 
-// Writes `res` and says whether the connection may carry another request. A HEAD request gets
-// the GET answer's head, Content-Length included, and no body.
-awaitable<bool> write_answer(beast::tcp_stream& stream, http_response& res, bool head_only,
-                             const server_state& server) {
-  if (head_only) {
-    stream.expires_after(server.config.http.write_timeout);
-    http::response<http::empty_body> head{res.base()};
-    const auto [ec, _] = co_await http::async_write(stream, head, as_result);
-    co_return !ec && res.keep_alive();
-  }
-  const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
-  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
-  // Most answers fit in the socket's send buffer: written here at once (the socket is in
-  // non-blocking mode, see http_session), with no write operation, timer or trip through the
-  // loop's queue. What the socket does not take follows with async_write, within the 30 s write
-  // timeout (a client that stops reading is cut then).
-  beast::error_code ec;
-  const auto sent = stream.socket().write_some(both, ec);  // 0 when it would block
-  if (ec && ec != asio::error::would_block) co_return false;
-  if (sent == asio::buffer_size(both)) co_return res.keep_alive();
+// A HEAD request gets the GET answer's head, Content-Length included, and no body. Says whether
+// the connection may carry another request.
+awaitable<bool> write_head_only(beast::tcp_stream& stream, http_response& res,
+                                const server_state& server) {
   stream.expires_after(server.config.http.write_timeout);
-  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest{both};
-  rest.consume(sent);
-  std::tie(ec, std::ignore) = co_await asio::async_write(stream, rest, as_result);
+  http::response<http::empty_body> head{res.base()};
+  const auto [ec, _] = co_await http::async_write(stream, head, as_result);
   co_return !ec && res.keep_alive();
+}
+
+// Writes what the socket takes now, without waiting (it is in non-blocking mode, see
+// http_session): most answers fit in its send buffer, and then there is no write operation,
+// timer, trip through the loop's queue or coroutine. The bytes written (0 if none fit), or
+// nothing when the connection failed.
+std::optional<std::size_t> write_at_once(beast::tcp_stream& stream,
+                                         const std::array<asio::const_buffer, 2>& answer) {
+  beast::error_code ec;
+  const auto sent = stream.socket().write_some(answer, ec);
+  if (ec && ec != asio::error::would_block) return std::nullopt;
+  return sent;
+}
+
+// Writes the rest of an answer the socket did not take at once, within the 30 s write timeout
+// (a client that stops reading is cut then).
+awaitable<bool> write_rest(beast::tcp_stream& stream, const std::array<asio::const_buffer, 2>& answer,
+                           std::size_t sent, const server_state& server) {
+  stream.expires_after(server.config.http.write_timeout);
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest{answer};
+  rest.consume(sent);
+  const auto [ec, _] = co_await asio::async_write(stream, rest, as_result);
+  co_return !ec;
 }
 
 // Answers one request that has been read, timed until the answer is written. Returns whether the
@@ -95,7 +101,15 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::
   counted.record(label, res.result_int(), took.count());
   res.version(req.version());  // an HTTP/1.0 client gets an HTTP/1.0 answer
   res.keep_alive(req.keep_alive() && !server.counters.draining);
-  co_return co_await write_answer(stream, res, req.method() == http::verb::head, server);
+  if (req.method() == http::verb::head) co_return co_await write_head_only(stream, res, server);
+  const auto head = answer_head(res);  // the bytes Beast's serializer would write, made at once
+  const std::array<asio::const_buffer, 2> both{asio::buffer(head), asio::buffer(res.body())};
+  const auto sent = write_at_once(stream, both);
+  if (!sent) co_return false;
+  if (*sent < asio::buffer_size(both) && !co_await write_rest(stream, both, *sent, server)) {
+    co_return false;
+  }
+  co_return res.keep_alive();
 }
 
 // On a kept-alive connection, waits (at most --keep-alive-timeout) for the next request to
@@ -116,20 +130,18 @@ awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffe
   co_return !ec;
 }
 
-// Reads a request's head. On a kept-alive connection it is often in the buffer already, read
-// while waiting for the request to begin: then it is parsed at once, where Beast's read would
-// queue its completion behind everybody else's on the loop (a trip through the loop that cost
-// as much as parsing). What is not whole yet is read as usual.
-awaitable<beast::error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                       http::request_parser<http::string_body>& parser) {
-  if (buffer.size() > 0) {
-    beast::error_code ec;
-    buffer.consume(parser.put(buffer.data(), ec));
-    if (!ec && parser.is_header_done()) co_return ec;
-    if (ec && ec != http::error::need_more) co_return ec;
-  }
-  const auto [ec, _] = co_await http::async_read_header(stream, buffer, parser, as_result);
-  co_return ec;
+// Parses a request's head from what the buffer holds already. On a kept-alive connection that
+// is often all of it, read while waiting for the request to begin: then it needs no read, where
+// Beast's read would queue its completion behind everybody else's on the loop (a trip through
+// the loop that cost as much as parsing), and no coroutine. need_more when the head is not whole.
+beast::error_code parse_buffered_head(beast::flat_buffer& buffer,
+                                      http::request_parser<http::string_body>& parser) {
+  beast::error_code ec = http::error::need_more;
+  if (buffer.size() == 0) return ec;
+  ec = {};
+  buffer.consume(parser.put(buffer.data(), ec));
+  if (!ec && !parser.is_header_done()) ec = http::error::need_more;
+  return ec;
 }
 
 // Says why a request is refused, then closes: after a refused head the rest of the bytes on
@@ -195,7 +207,11 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
     stream.expires_after(limits.read_timeout);  // for the head and the body together
-    auto read_error = co_await read_head(stream, buffer, parser);
+    auto read_error = parse_buffered_head(buffer, parser);
+    if (read_error == http::error::need_more) {
+      std::tie(read_error, std::ignore) =
+          co_await http::async_read_header(stream, buffer, parser, as_result);
+    }
     if (read_error) co_return co_await refuse_unreadable(stream, parser, read_error, server);
     unread.reset();
     // From its head until its answer is written, the request is in flight: shutdown waits for it.
