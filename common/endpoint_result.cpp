@@ -57,8 +57,8 @@ void members_of(const endpoint_result& r, Member&& member) {
 template <typename Struct>
 void object_from(json::value& out, const Struct& s) {
   auto& o = out.emplace_object();
-  members_of(s, [&o](std::string_view key, const auto& value) {
-    o.emplace(key, json::value_from(value, o.storage()));
+  members_of(s, [&o](const json_key& key, const auto& value) {
+    o.emplace(key.name(), json::value_from(value, o.storage()));
   });
 }
 
@@ -89,7 +89,7 @@ template <typename Struct>
   requires std::is_class_v<Struct>
 void write(json_text_writer& out, const Struct& s) {
   out.begin_object();
-  members_of(s, [&out](std::string_view key, const auto& value) {
+  members_of(s, [&out](const json_key& key, const auto& value) {
     out.plain_key(key);
     write(out, value);
   });

@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 
 #include <array>
-#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -246,16 +245,8 @@ void json_text_writer::key(std::string_view name) {
   after_key_ = true;
 }
 
-void json_text_writer::plain_key(std::string_view name) {
-  assert(plain_prefix(name) == name.size());
-  // Put together first and appended once: four appends apiece cost more than the key's bytes.
-  char text[64];
-  const auto separator = after_item_ ? std::string_view(", \"") : std::string_view("\"");
-  if (separator.size() + name.size() + 3 > sizeof text) return key(name);
-  std::memcpy(text, separator.data(), separator.size());
-  std::memcpy(text + separator.size(), name.data(), name.size());
-  std::memcpy(text + separator.size() + name.size(), "\": ", 3);
-  out_.append(text, separator.size() + name.size() + 3);
+void json_text_writer::plain_key(const json_key& key) {
+  out_ += after_item_ ? key.later() : key.first();
   after_key_ = true;
 }
 
