@@ -112,8 +112,9 @@ awaitable<bool> answer(beast::tcp_stream& stream, const http_request& req, std::
   co_return res.keep_alive();
 }
 
-// On a kept-alive connection, waits (at most --keep-alive-timeout) for the next request to
-// begin. False when the client stayed idle or left.
+// On a kept-alive connection, waits for the next request to begin: for --keep-alive-timeout,
+// and up to a quarter of it more (the sweep's period, idle_connections.hpp). False when the
+// client stayed idle or left.
 awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                     idle_connections& idle) {
   if (buffer.size() > 0) co_return true;  // already here, pipelined
@@ -124,10 +125,10 @@ awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffe
   co_await asio::post(stream.get_executor(), asio::use_awaitable);
   // Read from the socket, past the stream's own timeout: the idle list's sweep closes the
   // connection at --keep-alive-timeout instead (idle_connections.hpp).
-  const idle_connections::wait idle_wait{idle, stream.socket().native_handle()};
+  idle_connections::wait idle_wait{idle, stream.socket().native_handle()};
   const auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(4096), as_result);
   buffer.commit(n);
-  co_return !ec;
+  co_return idle_wait.end() && !ec;
 }
 
 // Parses a request's head from what the buffer holds already. On a kept-alive connection that
@@ -194,7 +195,7 @@ awaitable<void> http_session(beast::tcp_stream stream, std::int64_t accepted_ns,
                                      scoped_count::already::counted};
   const auto& limits = server.config.http;
   beast::error_code ec;
-  stream.socket().non_blocking(true, ec);  // for write_answer's immediate write
+  stream.socket().non_blocking(true, ec);  // for write_at_once
   if (ec) co_return;  // the client has gone already
   beast::flat_buffer buffer;
   auto ready_ns = accepted_ns;

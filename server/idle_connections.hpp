@@ -22,35 +22,47 @@ class idle_connections {
   idle_connections(const idle_connections&) = delete;
   idle_connections& operator=(const idle_connections&) = delete;
 
-  // One connection's wait, listed for as long as it lives. Once it has lasted longer than the
-  // timeout, the sweep shuts the socket down: the connection's read ends as if the client had
-  // closed, and the client sees the connection close.
+  // One connection's wait, listed until it ends. Once it has lasted longer than the timeout, the
+  // sweep shuts the socket down: the connection's read ends as if the client had closed, and the
+  // client sees the connection close.
   class wait {
    public:
     wait(idle_connections& list, int socket);
-    ~wait();
+    ~wait() { end(); }
     wait(const wait&) = delete;
     wait& operator=(const wait&) = delete;
+
+    // Takes the wait off the list, once the read has ended. False if the sweep shut the socket
+    // down first: then a request that arrived just before must not run, since its answer could
+    // not be sent (a loop blocked past the deadline makes the two come due together).
+    bool end();
 
    private:
     friend class idle_connections;
     idle_connections& list_;
     int socket_;
-    std::int64_t deadline_ns_;  // steady clock
-    wait* older_ = nullptr;     // the list runs oldest to newest, which is also by deadline:
-    wait* newer_ = nullptr;     // every wait gets the same timeout
+    bool listed_ = true;
+    bool shut_down_ = false;
+    std::int64_t deadline_ns_ = 0;  // steady clock
+    wait* older_ = nullptr;         // the list runs oldest to newest, and so by deadline: every
+    wait* newer_ = nullptr;         // wait gets the same timeout, its clock read under the lock
   };
 
-  // Shuts down the connections past their deadline, then again every period(), until the
-  // executor stops. Spawned once, on the loop.
+  // Every period(), shuts down the connections past their deadline, until the executor stops.
+  // Spawned once, on the loop.
   boost::asio::awaitable<void> sweep();
 
   // How long after its deadline a connection may wait at most: a quarter of the timeout, within
   // 10 ms and 1 s.
   std::chrono::nanoseconds period() const;
 
-  // Shuts down the connections whose deadline is at or before `now_ns`; returns how many.
-  std::size_t close_expired(std::int64_t now_ns);
+  // Shuts down the connections whose deadline is at or before `now_ns`, `most` at most (each is
+  // a system call, made on the loop); returns how many.
+  std::size_t close_expired(std::int64_t now_ns, std::size_t most = max_closed_at_once);
+
+  // The most one pass of the sweep shuts down; the rest follow at once, in the next pass, with
+  // the loop's other work in between.
+  static constexpr std::size_t max_closed_at_once = 256;
 
   std::size_t size() const;
 

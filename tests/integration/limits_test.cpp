@@ -44,7 +44,7 @@ TEST(Limits, AnIdleKeptAliveConnectionIsClosedAtTheKeepAliveTimeout) {
   const auto start = std::chrono::steady_clock::now();
   client.read_until_closed(scaled(3000ms));
   const double took = seconds_since(start);
-  EXPECT_GE(took, timeout - 0.05);  // the timer started as the answer went out, before `start`
+  EXPECT_GE(took, timeout - 0.05);  // the wait began as the answer went out, about at `start`
   EXPECT_LT(took, timeout + scaled(1.2));  // well before the read timeout
 }
 

@@ -1,14 +1,18 @@
 // The idle list: a wait past its deadline has its socket shut down (the peer sees the connection
-// close), one not yet due is left alone, the oldest go first, and a wait that ends leaves the list.
+// close) and says so when it ends, one not yet due is left alone, the oldest go first, a wait
+// that ends leaves the list, and the sweep on a loop does this by itself.
 
 #include "idle_connections.hpp"
 #include "loop_tracking.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <thread>
 
@@ -74,7 +78,45 @@ TEST(IdleConnections, TheOldestGoFirstAndAnEndedWaitLeavesTheList) {
   EXPECT_FALSE(ended.client_sees_close());
 }
 
-TEST(IdleConnections, TheSweepComesAQuarterOfTheTimeoutLateAtMostWithin10MsAnd1s) {
+TEST(IdleConnections, AWaitThatWasShutDownSaysSoWhenItEnds) {
+  idle_connections idle{1h};
+  socket_pair swept, answered;
+  idle_connections::wait late{idle, swept.server()};
+  idle_connections::wait in_time{idle, answered.server()};
+  EXPECT_TRUE(in_time.end());  // its request came in time: it may run
+  EXPECT_EQ(idle.close_expired(in(2h)), 1u);
+  EXPECT_FALSE(late.end());  // whatever its read brought, the connection is gone
+  EXPECT_EQ(idle.size(), 0u);
+}
+
+TEST(IdleConnections, OnePassShutsDownAtMostItsShareTheNextTheRest) {
+  idle_connections idle{1h};
+  socket_pair a, b, c;
+  const idle_connections::wait wa{idle, a.server()}, wb{idle, b.server()}, wc{idle, c.server()};
+  EXPECT_EQ(idle.close_expired(in(2h), 2), 2u);
+  EXPECT_TRUE(a.client_sees_close());
+  EXPECT_TRUE(b.client_sees_close());
+  EXPECT_FALSE(c.client_sees_close());
+  EXPECT_EQ(idle.close_expired(in(2h), 2), 1u);
+  EXPECT_TRUE(c.client_sees_close());
+}
+
+TEST(IdleConnections, TheSweepOnALoopClosesAnIdleConnectionSoonAfterItsTimeout) {
+  boost::asio::io_context loop;
+  idle_connections idle{200ms};
+  boost::asio::co_spawn(loop, idle.sweep(), [](std::exception_ptr escaped) {
+    if (escaped) ADD_FAILURE() << "the sweep ended by an exception";
+  });
+  socket_pair connection;
+  idle_connections::wait waiting{idle, connection.server()};
+  loop.run_for(20ms);
+  EXPECT_FALSE(connection.client_sees_close());  // before its timeout
+  loop.run_for(600ms);  // the timeout, a period of 50 ms, and room for a busy machine
+  EXPECT_TRUE(connection.client_sees_close());
+  EXPECT_FALSE(waiting.end());
+}
+
+TEST(IdleConnections, ThePeriodIsAQuarterOfTheTimeoutWithin10MsAnd1s) {
   EXPECT_EQ(idle_connections{2s}.period(), 500ms);
   EXPECT_EQ(idle_connections{5ms}.period(), 10ms);
   EXPECT_EQ(idle_connections{1h}.period(), 1s);
