@@ -77,8 +77,9 @@ std::optional<std::size_t> write_at_once(beast::tcp_stream& stream,
 
 // Writes the rest of an answer the socket did not take at once, within the 30 s write timeout
 // (a client that stops reading is cut then).
-awaitable<bool> write_rest(beast::tcp_stream& stream, const std::array<asio::const_buffer, 2>& answer,
-                           std::size_t sent, const server_state& server) {
+awaitable<bool> write_rest(beast::tcp_stream& stream,
+                           const std::array<asio::const_buffer, 2>& answer, std::size_t sent,
+                           const server_state& server) {
   stream.expires_after(server.config.http.write_timeout);
   beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest{answer};
   rest.consume(sent);
