@@ -6,7 +6,6 @@
 // (docs/results.md). Here a wait is an entry put on a list and taken off it, and one timer serves
 // every connection. Every loop thread may use it.
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
