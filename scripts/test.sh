@@ -15,6 +15,9 @@
 # client that a test started fails that test (tests/integration/processes.cpp looks for them).
 # The plain Debug stage is not in the default: the asan stage runs the same tests in a Debug
 # build, and CI's time goes further on a third sanitizer build than on a second plain one.
+# The tests labelled `walkthrough` (the browser, the demo, the lesson's commands, the peers: a
+# third of a stage's time) run in the first suite stage only: they check pages, scripts and docs,
+# and the server code they drive is what the other tests run under every sanitizer.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
@@ -41,18 +44,44 @@ else
 fi
 install_browser_test_dependencies
 
-for stage in $stages; do
+# While one stage's tests run, the next stage's build runs beside them at idle priority
+# (SCHED_IDLE: it gets only the CPU the tests leave, and they mostly wait on sleeps and sockets).
+# The stage itself then builds again, which finishes at once, or shows the error if this failed.
+next_build_pid=
+start_next_build() {
+  case "${1:-}" in
+    asan | tsan | fuzz) ;;
+    *) return 0 ;;
+  esac
+  setsid --wait chrt --idle 0 bash -c 'source "$0"; build_preset "$1"' \
+    "$asyncscope_root/scripts/deps.sh" "$1" >/dev/null 2>&1 &
+  next_build_pid=$!
+}
+wait_for_next_build() {
+  [ -n "$next_build_pid" ] && wait "$next_build_pid" || true
+  next_build_pid=
+}
+trap '[ -n "$next_build_pid" ] && kill -- -"$next_build_pid" 2>/dev/null; true' EXIT
+
+read -r -a stage_list <<<"$stages"
+skip_walkthroughs=()
+for i in "${!stage_list[@]}"; do
+  stage=${stage_list[$i]}
   stage_start=$SECONDS
+  wait_for_next_build
   case "$stage" in
     debug)
       echo "asyncscope: building (Debug)..." >&2
       build_dir=$(build_asyncscope Debug)
-      run_suite "$build_dir" "$@"
+      run_suite "$build_dir" "${skip_walkthroughs[@]}" "$@"
+      skip_walkthroughs=(-LE walkthrough)
       ;;
     asan | tsan)
       echo "asyncscope: building ($stage preset)..." >&2
       build_dir=$(build_preset "$stage")
-      run_suite "$build_dir" "$@"
+      start_next_build "${stage_list[$((i + 1))]:-}"
+      run_suite "$build_dir" "${skip_walkthroughs[@]}" "$@"
+      skip_walkthroughs=(-LE walkthrough)
       ;;
     fuzz)
       "$asyncscope_root/scripts/fuzz.sh" "${ASYNCSCOPE_FUZZ_SECONDS:-20}"
