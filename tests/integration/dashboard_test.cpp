@@ -35,10 +35,10 @@ using namespace std::chrono_literals;
 namespace {
 
 // Sanitizers make the server several times slower and bigger (ThreadSanitizer the most).
-#if defined(__SANITIZE_THREAD__)
+#if defined(ASYNCSCOPE_SERVER_SANITIZER_thread)
 constexpr bool sanitized = true;
 constexpr double slowdown = 10;
-#elif defined(__SANITIZE_ADDRESS__)
+#elif defined(ASYNCSCOPE_SERVER_SANITIZER_address)
 constexpr bool sanitized = true;
 constexpr double slowdown = 3;
 #else

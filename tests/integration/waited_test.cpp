@@ -183,7 +183,7 @@ TEST(Waited, TheWatchdogNamesTheLineOfAComputationToo) {
   ASSERT_TRUE(server.wait_until_lines_can_be_named()) << server.output();
   answers_at_once(server, "/async-cpu?work=0.3", 1);
   const auto work_line = lesson_line_of("count_primes_for(req.sleep);");
-#if defined(__SANITIZE_THREAD__)
+#if defined(ASYNCSCOPE_SERVER_SANITIZER_thread)
   // ThreadSanitizer holds a signal until the thread calls into the C library, which a loop that
   // only computes never does: the watchdog warns without the line.
   if (!server.wait_for_output("in async_cpu (server/lesson.cpp:", 1s)) {
