@@ -44,9 +44,10 @@ else
 fi
 install_browser_test_dependencies
 
-# While one stage's tests run, the next stage's build runs beside them at idle priority
-# (SCHED_IDLE: it gets only the CPU the tests leave, and they mostly wait on sleeps and sockets).
-# The stage itself then builds again, which finishes at once, or shows the error if this failed.
+# While one stage builds and runs its tests, the next stage's build runs beside it at idle
+# priority (SCHED_IDLE: it gets only the CPU left over, at the build's tail and while the tests
+# wait on sleeps and sockets). The next stage then builds again, which finishes at once, or
+# shows the compiler's error if the build beside failed.
 next_build_pid=
 start_next_build() {
   case "${1:-}" in
@@ -78,8 +79,8 @@ for i in "${!stage_list[@]}"; do
       ;;
     asan | tsan)
       echo "asyncscope: building ($stage preset)..." >&2
-      build_dir=$(build_preset "$stage")
       start_next_build "${stage_list[$((i + 1))]:-}"
+      build_dir=$(build_preset "$stage")
       run_suite "$build_dir" "${skip_walkthroughs[@]}" "$@"
       skip_walkthroughs=(-LE walkthrough)
       ;;
