@@ -44,10 +44,13 @@ else
 fi
 install_browser_test_dependencies
 
-# While one stage builds and runs its tests, the next stage's build runs beside it at idle
-# priority (SCHED_IDLE: it gets only the CPU left over, at the build's tail and while the tests
-# wait on sleeps and sockets). The next stage then builds again, which finishes at once, or
-# shows the compiler's error if the build beside failed.
+# While one stage's tests run, the next stage's build runs beside them, in its own session: with
+# Linux's autogroup scheduling (Debian's default) that gives it about half the CPU while the
+# tests want it all, and all of what they leave while they wait on sleeps and sockets; where
+# autogroup is off, `chrt --idle` gives it only what they leave. The next stage then builds
+# again, which finishes at once, or shows the compiler's error if the build beside failed.
+# It starts after this stage's build, not with it: sharing the CPU with that build only made
+# this stage's tests start later (docs/hardening.md).
 next_build_pid=
 start_next_build() {
   case "${1:-}" in
@@ -79,8 +82,8 @@ for i in "${!stage_list[@]}"; do
       ;;
     asan | tsan)
       echo "asyncscope: building ($stage preset)..." >&2
-      start_next_build "${stage_list[$((i + 1))]:-}"
       build_dir=$(build_preset "$stage")
+      start_next_build "${stage_list[$((i + 1))]:-}"
       run_suite "$build_dir" "${skip_walkthroughs[@]}" "$@"
       skip_walkthroughs=(-LE walkthrough)
       ;;
