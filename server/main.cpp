@@ -268,20 +268,28 @@ int main(int argc, char* argv[]) {
   });
   loops_warm.wait();
   loops.start();  // before the first request: the watchdog must see the first block too
-  if (options.worker) {
-    tell_parent_listening(*options.worker);  // the parent prints the address once for all
-  } else {
-    const auto address = bound.address().to_string();
-    fmt::print("listening on http://{}:{}\n",
-               bound.address().is_v6() ? "[" + address + "]" : address, bound.port());
-  }
-  if (live) fmt::print("dashboard on {}\n", live->url());
   if (live && options.classroom) {
     spdlog::warn(
         "WARN --classroom: the dashboard listens on every network interface: anyone who can reach "
         "this machine can watch it; firing needs this machine's browser or the teacher's token");
-    fmt::print("{}", classroom_banner(this_machines_addresses(), live->port(), teacher_token));
   }
+  // The log lines above come first, then the addresses, in one write: the log writer's thread
+  // must not put a line between `listening on` and `dashboard on` (CI saw it do so).
+  flush_logs_for(std::chrono::milliseconds(500));
+  std::string announcement;
+  if (options.worker) {
+    tell_parent_listening(*options.worker);  // the parent prints the address once for all
+  } else {
+    const auto address = bound.address().to_string();
+    announcement = fmt::format("listening on http://{}:{}\n",
+                               bound.address().is_v6() ? "[" + address + "]" : address,
+                               bound.port());
+  }
+  if (live) announcement += fmt::format("dashboard on {}\n", live->url());
+  if (live && options.classroom) {
+    announcement += classroom_banner(this_machines_addresses(), live->port(), teacher_token);
+  }
+  std::fwrite(announcement.data(), 1, announcement.size(), stdout);
   std::fflush(stdout);
 
   asio::co_spawn(acceptor->get_executor(), listener(*acceptor, server),
