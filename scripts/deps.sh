@@ -115,6 +115,9 @@ build_preset() {
 start_server() {
   local bin=$1 log=$2
   shift 2
+  # The log exists before the loop below reads it: the server's own shell may not have opened
+  # it yet, and a sed that cannot read it would end a `set -e` script (CI saw that happen).
+  : >"$log"
   "$bin" --port 0 "$@" >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 200); do

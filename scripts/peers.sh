@@ -88,6 +88,7 @@ answers() {
 start_listening() {
   local name=$1 log=$2 path=$3
   shift 3
+  : >"$log" # it exists before sed reads it below, whether or not the server has started yet
   "$@" >"$log" 2>&1 &
   server_pids[$name]=$!
   for _ in $(seq 300); do # up to 30 s: Python's first import on a busy machine is slow
