@@ -58,6 +58,7 @@ TEST(ForeignHost, EveryRouteAnswers421ToANameThatIsNotLoopback) {
   EXPECT_EQ(ask(server, "GET /healthz HTTP/1.1\r\nHost: localhost:1\r\nConnection: close\r\n\r\n")
                 .status,
             200);
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // its log complete: nothing below may still be on its way
   EXPECT_EQ(server.output().find("/async-endpoint #"), std::string::npos)
       << "a request for a foreign host must not run:\n" << server.output();
 }
@@ -71,6 +72,7 @@ TEST(Framing, ABodyWhoseTransferEncodingDoesNotEndInChunkedIsNotReadAsASecondReq
                                     smuggled);
   EXPECT_EQ(parse_http_answer(raw).status, 400) << raw;
   EXPECT_EQ(count_of(raw, "HTTP/1.1 "), 1) << "one answer, then the connection closes:\n" << raw;
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // its log complete: nothing below may still be on its way
   EXPECT_EQ(server.output().find("/async-endpoint #"), std::string::npos) << server.output();
 }
 

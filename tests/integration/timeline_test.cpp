@@ -337,7 +337,7 @@ TEST(Export, UnknownExtensionIsAUsageErrorAndNothingIsSent) {
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
   EXPECT_NE(run.err.find("--export"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find(".csv, .jsonl, .ndjson or .svg"), std::string::npos) << run.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // its log complete: nothing below may still be on its way
   EXPECT_EQ(server.output().find("just called"), std::string::npos) << server.output();
 }
 
@@ -349,7 +349,7 @@ TEST(Export, FileThatCannotBeWrittenStopsTheRunBeforeAnythingIsSent) {
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
   EXPECT_NE(run.err.find(path), std::string::npos) << run.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(server.stop(SIGTERM), 0);  // its log complete: nothing below may still be on its way
   EXPECT_EQ(server.output().find("just called"), std::string::npos) << server.output();
 }
 
