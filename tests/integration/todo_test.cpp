@@ -192,7 +192,8 @@ TEST(Todo, TwentyAsyncRequestsFinishInUnderTwoSleepsOnOneThread) {
   all_at_once(server, "/async/tasks" + sleep_query(0.1), 20);
   // The log is written by its own thread, so the warm-up's last lines may still be on their
   // way when its answers are in: wait for them, or they would land in the measured run's part.
-  ASSERT_TRUE(server.wait_for_output("given back to the pool", scaled(std::chrono::seconds(2)), 20));
+  ASSERT_TRUE(
+      server.wait_for_output("given back to the pool", scaled(std::chrono::seconds(2)), 20));
   const auto warmed_up = server.output().size();
   const auto [answers, took] = all_at_once(server, "/async/tasks" + sleep_query(0.2), 20);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
