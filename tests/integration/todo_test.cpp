@@ -216,8 +216,9 @@ TEST(Todo, FiveAsyncWrongRequestsRunOneAfterAnotherAndTheDetectorNamesThem) {
   const auto [answers, took] = all_at_once(server, "/async-wrong/tasks" + sleep_query(0.2), 5);
   for (const auto& a : answers) EXPECT_EQ(a.status, 200) << a.text;
   EXPECT_GE(took, 4.5 * sleep_s);
-  // The lines themselves, not only the "was blocked" after them: the warm-up call may have been
-  // named as a block too, and the watchdog's warnings come from another thread.
+  EXPECT_TRUE(server.wait_for_output("was blocked", scaled(std::chrono::milliseconds(2000)), 5));
+  // And the lines counted below themselves: the warm-up call may have been named as a block
+  // too, and the watchdog's warnings come from another thread.
   EXPECT_TRUE(server.wait_for_output("loop-0 blocks until the database answers",
                                      scaled(std::chrono::milliseconds(2000)), 5));
   EXPECT_TRUE(server.wait_for_output("ms so far by /async-wrong/tasks #",
