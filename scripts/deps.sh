@@ -14,11 +14,12 @@ asyncscope_packages=(
   mariadb-server libmariadb-dev pkg-config  # the database lesson: MariaDB, its C client (Connector/C), and how CMake finds it
 )
 
-# The same lesson in Go and in FastAPI (peers/; their test runs when these are installed), on
-# uvicorn with the loop and parser that `uvicorn[standard]` would bring.
-asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop python3-httptools)
-# scripts/peers.sh: the runtimes, and nginx with the echo module, and wrk.
-asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" nginx-light libnginx-mod-http-echo wrk)
+# The same lesson in Go, in FastAPI and in nginx's JavaScript (peers/; their test runs when these
+# are installed), FastAPI on uvicorn with the loop and parser that `uvicorn[standard]` would bring.
+asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+  nginx-light libnginx-mod-http-js)
+# scripts/peers.sh: the runtimes, nginx's echo module, and wrk.
+asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" libnginx-mod-http-echo wrk)
 
 # The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.
 asyncscope_fuzz_packages=(clang libclang-rt-14-dev)

@@ -2,9 +2,10 @@
 # asyncscope next to the servers people would pick instead, in one run on one machine:
 # (a) the lesson's 1/2/50 matrix against asyncscope, FastAPI on uvicorn, and Go's net/http;
 # (b) 10,000 concurrent requests at sleep=1 and at sleep=0 against asyncscope, nginx
-#     (echo_sleep), Go and uvicorn, with asyncscope-client;
+#     (echo_sleep), nginx building the lesson's answer in njs, Go and uvicorn, with
+#     asyncscope-client;
 # (c) sleep-0 keep-alive throughput of each with wrk -t1 -c64;
-# (d) one table of the figures, as ratios to nginx (and asyncscope to uvicorn).
+# (d) one table of the figures, as ratios to nginx (and asyncscope to njs and uvicorn).
 # Everything on 127.0.0.1, on free ports; every server is stopped on exit. See docs/peers.md.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
@@ -13,15 +14,17 @@ usage() {
   cat <<'TEXT'
 Usage: scripts/peers.sh [--quick] [--rounds N] [--storm N] [--wrk-seconds S] [--no-matrix]
 
-Installs what is missing (Go, FastAPI, uvicorn, nginx with the echo module, wrk), builds
-asyncscope (Release) and the Go peer, then measures, in this order:
+Installs what is missing (Go, FastAPI, uvicorn, nginx with its echo and njs modules, wrk),
+builds asyncscope (Release) and the Go peer, then measures, in this order:
   (a) the lesson: 1, 2 and 50 calls at once to each of the three endpoints of asyncscope,
       FastAPI (peers/fastapi_app.py) and Go (peers/go/main.go), logs at info, sleep 1 s;
   (b) N concurrent requests (default 10,000), each on its own connection, at sleep=1 and at
-      sleep=0, against asyncscope, nginx, Go and uvicorn, logs at warn;
+      sleep=0, against asyncscope, nginx, njs, Go and uvicorn, logs at warn. nginx answers
+      from its config (a timer, or fixed bytes); njs is nginx running the lesson's
+      /async-endpoint in JavaScript (peers/njs), the same work as asyncscope's answer;
   (c) keep-alive throughput at sleep=0: wrk -t1 -c64 for S seconds against each.
 (b) and (c) go round the servers in turn, ROUNDS times, starting one further each round.
-Takes about five minutes once built. Prints the tables, writes them to build/peers-results.md;
+Takes about six minutes once built. Prints the tables, writes them to build/peers-results.md;
 every measurement is in build/peers/measurements.tsv, the servers' logs in build/peers/.
 
   --quick          sleep 0.25 s in (a), 2,000 in (b), 2 s of wrk, 1 round: about two minutes
@@ -159,6 +162,9 @@ start() {
       start_listening "$name" "$log" /healthz env GOMAXPROCS="$go_procs" "$go_bin" -port 0 \
         -log-level "$level" ;;
     nginx) start_nginx ;;
+    njs)
+      start_listening "$name" "$log" /healthz "$asyncscope_root/peers/njs/nginx.sh" \
+        --dir "$work/njs" ;;
   esac
   ports[$name]=$port
 }
@@ -242,10 +248,12 @@ fi
 
 # ---- (b) and (c): load, the servers in turn -----------------------------------------------
 
-load_servers=(nginx asyncscope go uvicorn)
+load_servers=(nginx njs asyncscope go uvicorn)
 # The path each one serves for a sleep-1 wait, and for an immediate answer.
-declare -A wait_path=([nginx]=/echo_sleep [asyncscope]=/async-endpoint [go]=/async-endpoint [uvicorn]=/async-endpoint)
-declare -A fixed_path=([nginx]=/fixed [asyncscope]=/async-endpoint [go]=/async-endpoint [uvicorn]=/async-endpoint)
+declare -A wait_path=([nginx]=/echo_sleep [njs]=/async-endpoint [asyncscope]=/async-endpoint
+  [go]=/async-endpoint [uvicorn]=/async-endpoint)
+declare -A fixed_path=([nginx]=/fixed [njs]=/async-endpoint [asyncscope]=/async-endpoint
+  [go]=/async-endpoint [uvicorn]=/async-endpoint)
 declare -A figure=() # server,test,round -> seconds or requests/s
 
 for name in "${load_servers[@]}"; do start "$name" warn; done
@@ -327,8 +335,8 @@ figure_text() {
   echo
   echo "Machine: $machine."
   echo "Go runs with GOMAXPROCS=$go_procs in (b) and (c); asyncscope with 1 loop thread; nginx"
-  echo "with 1 worker; uvicorn as 1 process. Rounds: $rounds; each ratio is taken within a round,"
-  echo "then the median over the rounds."
+  echo "and njs with 1 worker each; uvicorn as 1 process. Rounds: $rounds; each ratio is taken"
+  echo "within a round, then the median over the rounds."
   if [ "$matrix" = 1 ]; then
     echo
     echo "## (a) The lesson: N calls at once, sleep $matrix_sleep s (total time, server threads that ran them)"
@@ -357,9 +365,14 @@ figure_text() {
   done
   echo '```'
   echo
-  echo "asyncscope vs uvicorn: $(ratio asyncscope storm1 uvicorn)x the time at ${storm} @1s," \
-    "$(ratio asyncscope storm0 uvicorn)x at ${storm} @0s, $(ratio asyncscope wrk uvicorn)x the requests/s."
+  for peer in njs uvicorn; do
+    echo "asyncscope vs $peer: $(ratio asyncscope storm1 "$peer")x the time at ${storm} @1s," \
+      "$(ratio asyncscope storm0 "$peer")x at ${storm} @0s, $(ratio asyncscope wrk "$peer")x the requests/s."
+  done
   echo
+  echo "nginx answers from its config: a timer (echo_sleep) at sleep 1, fixed bytes at sleep 0 and"
+  echo "under wrk. njs is the same nginx running the lesson's /async-endpoint (peers/njs): it reads"
+  echo "?sleep=, waits on a timer and builds the JSON, as asyncscope does."
   echo "Times: lower is better (x nginx below 1 beats nginx). Requests/s: higher is better."
   echo "A run with any failed request counts as \"failed\" and is left out of the ratios; every"
   echo "measurement, failures included, is in build/peers/measurements.tsv."

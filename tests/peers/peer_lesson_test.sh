@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Keeps a peer honest: starts peers/fastapi_app.py or peers/go/main.go on a free port of
-# 127.0.0.1 and checks, with the real asyncscope-client, that its three endpoints answer the
-# JSON the client reads, at the ?sleep= asked for, and run where the lesson says they run.
+# Keeps a peer honest: starts peers/fastapi_app.py, peers/go/main.go or nginx with
+# peers/njs/async_endpoint.js on a free port of 127.0.0.1 and checks, with the real
+# asyncscope-client, that its endpoints (njs has only /async-endpoint) answer the JSON the client
+# reads, at the ?sleep= asked for, and run where the lesson says they run.
 # Exit 77 (skipped) when the peer's runtime is not installed (scripts/deps.sh lists it).
 #
-# Usage: peer_lesson_test.sh CLIENT_BINARY fastapi|go
+# Usage: peer_lesson_test.sh CLIENT_BINARY fastapi|go|njs
 set -euo pipefail
 
 client=$1
@@ -13,6 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 python=/usr/bin/python3 # Debian's, which has Debian's FastAPI
 sleep_s=0.5
+endpoints=(sync-endpoint async-endpoint async-wrong)
 
 fail() {
   echo "FAIL ($peer): $*" >&2
@@ -43,7 +45,13 @@ case "$peer" in
       fail "go build failed"
     command=("$work/peer-go" -port 0)
     ;;
-  *) echo "usage: $0 CLIENT fastapi|go" >&2; exit 2 ;;
+  njs)
+    [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] && command -v nginx >/dev/null ||
+      { echo "SKIPPED: nginx-light or libnginx-mod-http-js is not installed"; exit 77; }
+    command=("$root/peers/njs/nginx.sh" --dir "$work/nginx")
+    endpoints=(async-endpoint)
+    ;;
+  *) echo "usage: $0 CLIENT fastapi|go|njs" >&2; exit 2 ;;
 esac
 
 : >"$work/server.log" # it exists before sed reads it below, whether or not the server has started yet
@@ -69,7 +77,7 @@ expect() {
   jq -e "$3" >/dev/null <<<"$2" || fail "$1: expected $3, got $2"
 }
 
-for endpoint in sync-endpoint async-endpoint async-wrong; do
+for endpoint in "${endpoints[@]}"; do
   summary=$(run "$endpoint" 3)
   # Every answer parsed: the client counts the server's pid and threads and the sleep only
   # from answers it could read as asyncscope's endpoint_result.

@@ -1,0 +1,49 @@
+// The lesson's /async-endpoint in nginx's own JavaScript (njs), for scripts/peers.sh: nginx
+// doing the work asyncscope does for each answer (read ?sleep=, wait on a timer, build the JSON),
+// where its `/fixed` location only sends bytes written in its config.
+//
+// nginx is an event loop like asyncscope's: one worker process, one thread, every connection a
+// state machine on epoll. setTimeout puts this request's rest on the worker's timer and returns;
+// the worker serves the others meanwhile, as `co_await timer` does in server/lesson.cpp.
+// There is no /sync-endpoint (njs has no thread pool to hand a blocking call to) and no
+// /async-wrong (njs has no blocking sleep to get wrong).
+//
+// njs starts a fresh JavaScript VM for every request, so nothing survives from one request to
+// the next: request_id is nginx's serial number of the connection, which the lesson's client
+// opens one of per call.
+
+const defaultSleep = 1; // the same default and limit as asyncscope-server's --sleep, --max-sleep
+const maxSleep = 60;
+
+function sleepOf(r) {
+  const text = r.args.sleep;
+  if (text === undefined) return defaultSleep;
+  const seconds = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  return seconds <= maxSleep ? seconds : NaN;
+}
+
+function answer(r, status, body) {
+  r.headersOut['Content-Type'] = 'application/json';
+  r.return(status, JSON.stringify(body));
+}
+
+function asyncEndpoint(r) {
+  const sleep = sleepOf(r);
+  if (Number.isNaN(sleep)) {
+    answer(r, 400, {error: 'bad_sleep',
+      detail: `sleep must be a number of seconds from 0 to ${maxSleep}, got '${r.args.sleep}'`});
+    return;
+  }
+  const startedAt = Date.now() / 1000;
+  setTimeout(() => { // simulated I/O: the worker goes back to its loop until the timer is due
+    const finishedAt = Date.now() / 1000;
+    answer(r, 200, {
+      message: 'Async endpoint completed!', endpoint: '/async-endpoint',
+      request_id: Number(r.variables.connection), pid: process.pid,
+      thread_id: process.pid, thread_name: 'nginx worker', // one thread per worker process
+      sleep, started_at: startedAt, finished_at: finishedAt, duration: finishedAt - startedAt,
+    });
+  }, sleep * 1000);
+}
+
+export default {asyncEndpoint};
