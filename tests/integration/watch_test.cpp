@@ -152,13 +152,21 @@ TEST(Metrics, CountRequestsByEndpointAndStatus) {
 TEST(Metrics, PoolGaugesShowBusyAndQueuedWorkers) {
   server_process server{{"--pool-threads", "2"}};
   std::thread load{[&] { fire(server, "/sync-endpoint?sleep=" + seconds_text(scaled(0.3)), 5); }};
-  // All five are in, and the first two are sleeping.
-  ASSERT_TRUE(server.wait_for_output("handed to the worker pool", std::chrono::seconds(5), 5));
-  ASSERT_TRUE(server.wait_for_output("starting the I/O now", std::chrono::seconds(5), 2));
-  const auto text = metrics_of(server);
+  // While the first two sleep, the other three wait for a worker: the page shows it at some
+  // point of those 0.3 s. Read again and again rather than after a log line, which the log
+  // writer thread may deliver late.
+  const auto both_shown = [](const std::string& text) {
+    return text.find("asyncscope_pool_busy_workers 2\n") != std::string::npos &&
+           text.find("asyncscope_pool_queue_depth 3\n") != std::string::npos;
+  };
+  std::string text = metrics_of(server);
+  const auto deadline = std::chrono::steady_clock::now() + scaled(5s);
+  while (!both_shown(text) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+    text = metrics_of(server);
+  }
   load.join();
-  EXPECT_NE(text.find("asyncscope_pool_busy_workers 2\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("asyncscope_pool_queue_depth 3\n"), std::string::npos) << text;
+  EXPECT_TRUE(both_shown(text)) << text;
 }
 
 // The Prometheus project's own Python client parses the page (python3-prometheus-client).
