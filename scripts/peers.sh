@@ -24,7 +24,7 @@ builds asyncscope (Release) and the Go peer, then measures, in this order:
       /async-endpoint in JavaScript (peers/njs), the same work as asyncscope's answer;
   (c) keep-alive throughput at sleep=0: wrk -t1 -c64 for S seconds against each.
 (b) and (c) go round the servers in turn, ROUNDS times, starting one further each round.
-Takes about seven minutes once built. Prints the tables, writes them to build/peers-results.md;
+Takes about six minutes once built. Prints the tables, writes them to build/peers-results.md;
 every measurement is in build/peers/measurements.tsv, the servers' logs in build/peers/.
 
   --quick          sleep 0.25 s in (a), 2,000 in (b), 2 s of wrk, 1 round: about two minutes
