@@ -15,6 +15,7 @@
 const defaultSleep = 1; // the same default and limit as asyncscope-server's --sleep, --max-sleep
 const maxSleep = 60;
 
+// ?sleep= as plain decimal seconds (2, 0.5) from 0 to maxSleep; NaN for anything else.
 function sleepOf(r) {
   const text = r.args.sleep;
   if (text === undefined) return defaultSleep;
