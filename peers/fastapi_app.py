@@ -18,8 +18,8 @@ import argparse
 import asyncio
 import itertools
 import logging
-import math
 import os
+import re
 import socket
 import threading
 import time
@@ -126,19 +126,22 @@ async def bad_sleep(_request: Request, error: BadSleep):
     return JSONResponse({"error": "bad_sleep", "detail": str(error)}, status_code=400)
 
 
+# ?sleep= as asyncscope reads it: decimal digits with at most one point (2, 0.5, .5); not
+# 1e0, +1, -0, inf or 1_0, which float() takes.
+PLAIN_SECONDS = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")
+
+
 def sleep_of(request: Request) -> float:
-    """?sleep= as asyncscope reads it: plain seconds from 0 to MAX_SLEEP, default 1."""
+    """?sleep=: plain seconds from 0 to MAX_SLEEP, default 1."""
     values = request.query_params.getlist("sleep")
     if not values:
         return DEFAULT_SLEEP
-    try:
-        seconds = float(values[0])
-    except ValueError:
-        seconds = math.nan
-    if len(values) > 1 or not 0 <= seconds <= MAX_SLEEP:
-        raise BadSleep(f"sleep must be a number of seconds from 0 to {MAX_SLEEP:g}, "
-                       f"got '{values[0]}'")
-    return seconds
+    if len(values) > 1:
+        raise BadSleep("sleep is given more than once")
+    text = values[0]
+    if not PLAIN_SECONDS.fullmatch(text) or float(text) > MAX_SLEEP:
+        raise BadSleep(f"sleep must be a number of seconds from 0 to {MAX_SLEEP:g}, got '{text}'")
+    return float(text)
 
 
 @app.get("/healthz")

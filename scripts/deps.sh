@@ -16,8 +16,10 @@ asyncscope_packages=(
 
 # The same lesson in Go, in FastAPI and in nginx's JavaScript (peers/; their test runs when these
 # are installed), FastAPI on uvicorn with the loop and parser that `uvicorn[standard]` would bring.
-asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop python3-httptools
-  nginx-light libnginx-mod-http-js)
+# Where systemd runs, installing Debian's nginx also starts its own service on port 80 (unless
+# that port is taken); asyncscope never uses it: `systemctl disable --now nginx` stops it.
+asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop
+  python3-httptools nginx libnginx-mod-http-js)
 # scripts/peers.sh: the runtimes, nginx's echo module, and wrk.
 asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" libnginx-mod-http-echo wrk)
 

@@ -21,7 +21,8 @@ builds asyncscope (Release) and the Go peer, then measures, in this order:
   (b) N concurrent requests (default 10,000), each on its own connection, at sleep=1 and at
       sleep=0, against asyncscope, nginx, njs, Go and uvicorn, logs at warn. nginx answers
       from its config (a timer, or fixed bytes); njs is nginx running the lesson's
-      /async-endpoint in JavaScript (peers/njs), the same work as asyncscope's answer;
+      /async-endpoint in JavaScript (peers/nginx): it reads ?sleep=, waits on a timer and
+      builds the lesson's fields, as asyncscope does;
   (c) keep-alive throughput at sleep=0: wrk -t1 -c64 for S seconds against each.
 (b) and (c) go round the servers in turn, ROUNDS times, starting one further each round.
 Takes about six minutes once built. Prints the tables, writes them to build/peers-results.md;
@@ -105,49 +106,6 @@ start_listening() {
   exit 1
 }
 
-free_port() {
-  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# nginx: one worker, no access log, the same listen backlog as the others. /fixed answers a
-# constant body the size of asyncscope's answer; /echo_sleep waits ?sleep= seconds on a timer
-# (libnginx-mod-http-echo), then answers.
-start_nginx() {
-  port=$(free_port)
-  local dir="$work/nginx"
-  mkdir -p "$dir"
-  local body='{"message": "Async endpoint completed!", "endpoint": "/async-endpoint", "request_id": 1, "pid": 1, "thread_id": 1, "thread_name": "nginx", "sleep": 0.0, "started_at": 1796191287.543975, "finished_at": 1796191287.544095, "duration": 0.00012}'
-  cat >"$dir/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile $(ulimit -n);
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-events { worker_connections $(($(ulimit -n) - 100)); }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    default_type application/json;
-    location = /fixed { return 200 '$body'; }
-    location = /echo_sleep { echo_sleep \$arg_sleep; echo '{"sleep": "\$arg_sleep"}'; }
-  }
-}
-CONF
-  nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$work/nginx.log" 2>&1 &
-  server_pids[nginx]=$!
-  for _ in $(seq 100); do
-    answers "$port" /fixed && return 0
-    kill -0 "${server_pids[nginx]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "peers.sh: nginx did not start:" >&2
-  cat "$work/nginx.log" "$dir/error.log" >&2 2>/dev/null || true
-  exit 1
-}
-
 # start NAME LOG_LEVEL: starts one server, with logs at info (the lesson) or warn (load).
 start() {
   local name=$1 level=$2 log="$work/$1-$2.log"
@@ -161,9 +119,11 @@ start() {
     go)
       start_listening "$name" "$log" /healthz env GOMAXPROCS="$go_procs" "$go_bin" -port 0 \
         -log-level "$level" ;;
-    nginx) start_nginx ;;
-    njs)
-      start_listening "$name" "$log" /healthz "$asyncscope_root/peers/njs/nginx.sh" \
+    nginx) # answers from its config: nginx's ceiling
+      start_listening "$name" "$log" /healthz "$asyncscope_root/peers/nginx/nginx.sh" \
+        --config-answers --dir "$work/nginx" ;;
+    njs) # the lesson's /async-endpoint in nginx's JavaScript
+      start_listening "$name" "$log" /healthz "$asyncscope_root/peers/nginx/nginx.sh" \
         --dir "$work/njs" ;;
   esac
   ports[$name]=$port
@@ -356,9 +316,10 @@ figure_text() {
   echo "## (b) $storm concurrent requests, one connection each; (c) keep-alive, wrk -t1 -c64 -d${wrk_seconds}s at sleep=0"
   echo
   echo '```'
-  printf '%-11s %12s %8s %12s %8s %12s %8s\n' server "${storm} @1s" "x nginx" "${storm} @0s" "x nginx" "wrk req/s" "x nginx"
+  row='%-11s %12s %8s %12s %8s %12s %8s\n'
+  printf "$row" server "${storm} @1s" "x nginx" "${storm} @0s" "x nginx" "wrk req/s" "x nginx"
   for name in "${load_servers[@]}"; do
-    printf '%-11s %12s %8s %12s %8s %12s %8s\n' "$name" \
+    printf "$row" "$name" \
       "$(figure_text "$name" storm1)" "$(ratio "$name" storm1 nginx)" \
       "$(figure_text "$name" storm0)" "$(ratio "$name" storm0 nginx)" \
       "$(figure_text "$name" wrk)" "$(ratio "$name" wrk nginx)"
@@ -371,8 +332,8 @@ figure_text() {
   done
   echo
   echo "nginx answers from its config: a timer (echo_sleep) at sleep 1, fixed bytes at sleep 0 and"
-  echo "under wrk. njs is the same nginx running the lesson's /async-endpoint (peers/njs): it reads"
-  echo "?sleep=, waits on a timer and builds the JSON, as asyncscope does."
+  echo "under wrk. njs is the same nginx running the lesson's /async-endpoint (peers/nginx): it"
+  echo "reads ?sleep=, waits on a timer and builds the lesson's fields, as asyncscope does."
   echo "Times: lower is better (x nginx below 1 beats nginx). Requests/s: higher is better."
   echo "A run with any failed request counts as \"failed\" and is left out of the ratios; every"
   echo "measurement, failures included, is in build/peers/measurements.tsv."

@@ -19,6 +19,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -165,14 +167,21 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	json.NewEncoder(w).Encode(body)
 }
 
-// sleepOf reads ?sleep= as asyncscope does: plain seconds from 0 to maxSleep, default 1.
+// plainSeconds is ?sleep= as asyncscope reads it: decimal digits with at most one point
+// (2, 0.5, .5); not 1e0, +1, -0 or inf, which strconv.ParseFloat takes.
+var plainSeconds = regexp.MustCompile(`^([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+
+// sleepOf reads ?sleep=: plain seconds from 0 to maxSleep, default 1.
 func sleepOf(r *http.Request) (time.Duration, error) {
 	values := r.URL.Query()["sleep"]
 	if len(values) == 0 {
 		return time.Duration(defaultSleep * float64(time.Second)), nil
 	}
+	if len(values) > 1 {
+		return 0, errors.New("sleep is given more than once")
+	}
 	seconds, err := strconv.ParseFloat(values[0], 64)
-	if len(values) > 1 || err != nil || math.IsNaN(seconds) || seconds < 0 || seconds > maxSleep {
+	if !plainSeconds.MatchString(values[0]) || err != nil || seconds > maxSleep {
 		return 0, fmt.Errorf("sleep must be a number of seconds from 0 to %g, got '%s'",
 			maxSleep, values[0])
 	}

@@ -46,9 +46,9 @@ case "$peer" in
     command=("$work/peer-go" -port 0)
     ;;
   njs)
-    [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] && command -v nginx >/dev/null ||
-      { echo "SKIPPED: nginx-light or libnginx-mod-http-js is not installed"; exit 77; }
-    command=("$root/peers/njs/nginx.sh" --dir "$work/nginx")
+    [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] && [ -x /usr/sbin/nginx ] ||
+      { echo "SKIPPED: nginx or libnginx-mod-http-js is not installed"; exit 77; }
+    command=("$root/peers/nginx/nginx.sh" --dir "$work/nginx")
     endpoints=(async-endpoint)
     ;;
   *) echo "usage: $0 CLIENT fastapi|go|njs" >&2; exit 2 ;;
@@ -98,6 +98,14 @@ if [ "$peer" = fastapi ]; then
   expect threads "$(run sync-endpoint 1)" '.server_threads | keys | .[0] | startswith("worker-")'
 fi
 
-bad=$("$client" -e "/async-endpoint?sleep=abc" --port "$port" --json --timeout 10 || true)
-expect "?sleep=abc" "$bad" '.statuses == {"400": 1}'
-echo "ok ($peer): ?sleep=abc is answered 400"
+# ?sleep= as asyncscope reads it: plain decimal seconds from 0 to 60, given once.
+statuses() {
+  "$client" -e "/async-endpoint?$1" --port "$port" --json --timeout 10 | jq -c .statuses || true
+}
+for query in sleep=.25 sleep=0.; do
+  expect "?$query" "$(statuses "$query")" '. == {"200": 1}'
+done
+for query in sleep=abc sleep=61 sleep=1e0 sleep=+1 sleep=-0 'sleep=1&sleep=1'; do
+  expect "?$query" "$(statuses "$query")" '. == {"400": 1}'
+done
+echo "ok ($peer): ?sleep= is read as asyncscope reads it (.25 and 0. yes; 61, 1e0, +1, -0 no)"
