@@ -11,7 +11,8 @@ asyncscope_packages=(
   jq bc procps time
   tmux # a real 80x24 terminal for the timeline's test
   python3-prometheus-client
-  mariadb-server libmariadb-dev pkg-config  # the database lesson: MariaDB, its C client (Connector/C), and how CMake finds it
+  # the database lesson: MariaDB, its C client (Connector/C), and how CMake finds it
+  mariadb-server libmariadb-dev pkg-config
 )
 
 # The same lesson in Go, in FastAPI and in nginx's JavaScript (peers/; their test runs when these
@@ -40,8 +41,8 @@ install_dependencies() {
 }
 
 # Only the browser test needs these: Debian's chromium and the page's font, node and npm (a
-# machine that already has node from elsewhere, with its own npm, keeps it), and playwright-core from the npm
-# registry, pinned in tests/browser/package-lock.json. demo.sh does not install them.
+# machine that already has node from elsewhere, with its own npm, keeps it), and playwright-core
+# from the npm registry, pinned in tests/browser/package-lock.json. demo.sh does not install them.
 install_browser_test_dependencies() {
   local missing=()
   for pkg in chromium fonts-dejavu-core fonts-nanum; do  # Nanum: the Korean page (?lang=ko)
@@ -51,8 +52,8 @@ install_browser_test_dependencies() {
   command -v npm >/dev/null || missing+=(npm)
   apt_install "${missing[@]}"
   local browser_tests="$asyncscope_root/tests/browser"
-  if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
-    [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
+  local installed="$browser_tests/node_modules/.package-lock.json"
+  if [ ! -f "$installed" ] || [ "$browser_tests/package-lock.json" -nt "$installed" ]; then
     echo "asyncscope: installing playwright-core for the browser test (npm ci)" >&2
     (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
@@ -74,7 +75,8 @@ apt_install() {
   fi
   echo "asyncscope: installing ${missing[*]}" >&2
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 }
 
 # Configures and builds into build/<type> (Release by default) and prints that folder: every

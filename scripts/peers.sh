@@ -151,7 +151,8 @@ record() { # part server test round value unit ok failed detail
   echo "$*" >>"$measurements"
 }
 
-machine="$(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), load $(cut -d' ' -f1-3 /proc/loadavg), open-file limit $(ulimit -n)"
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+machine="$(nproc) cores ($cpu), load $(cut -d' ' -f1-3 /proc/loadavg), open-file limit $(ulimit -n)"
 echo "peers.sh: $machine" >&2
 
 # ---- (a) The lesson's matrix --------------------------------------------------------------
@@ -224,15 +225,16 @@ for round in $(seq "$rounds"); do
     for name in "${order[@]}"; do
       path=${wait_path[$name]}
       [ "$sleep_s" = 0 ] && path=${fixed_path[$name]}
-      printf '  (b) round %s: %-10s %s x %s at sleep=%s ... ' "$round" "$name" "$path" "$storm" "$sleep_s" >&2
+      printf '  (b) round %s: %-10s %s x %s at sleep=%s ... ' \
+        "$round" "$name" "$path" "$storm" "$sleep_s" >&2
       summary=$("$client" -e "$path" -c "$storm" --sleep "$sleep_s" --port "${ports[$name]}" \
         --json --timeout 60 2>/dev/null) || true
       if ! jq -e .count >/dev/null 2>&1 <<<"$summary"; then
         echo "no summary" >&2
         continue
       fi
-      IFS=$'\t' read -r total ok failed p99 max < <(jq -r \
-        '[.total_time, .ok, .failed, (.latency.p99 // 0), (.latency.max // 0)] | @tsv' <<<"$summary")
+      IFS=$'\t' read -r total ok failed p99 max < <(jq -r '[.total_time, .ok, .failed,
+        (.latency.p99 // 0), (.latency.max // 0)] | @tsv' <<<"$summary")
       printf '%.2f s (%s ok, %s failed, p99 %.2f s)\n' "$total" "$ok" "$failed" "$p99" >&2
       record b "$name" "storm sleep=$sleep_s" "$round" "$total" s "$ok" "$failed" \
         "p99=$p99 max=$max failures=$(jq -c .failures <<<"$summary")"
@@ -242,7 +244,8 @@ for round in $(seq "$rounds"); do
   done
   for name in "${order[@]}"; do
     url="http://127.0.0.1:${ports[$name]}${fixed_path[$name]}?sleep=0"
-    printf '  (c) round %s: %-10s wrk -t1 -c64 -d%ss %s ... ' "$round" "$name" "$wrk_seconds" "${fixed_path[$name]}" >&2
+    printf '  (c) round %s: %-10s wrk -t1 -c64 -d%ss %s ... ' \
+      "$round" "$name" "$wrk_seconds" "${fixed_path[$name]}" >&2
     out=$(wrk -t1 -c64 -d"${wrk_seconds}s" "$url" 2>&1) || true
     rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
     bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
@@ -251,7 +254,8 @@ for round in $(seq "$rounds"); do
       echo "no result: $out" >&2
       continue
     fi
-    printf '%.0f requests/s%s%s\n' "$rps" "${bad:+, $bad non-2xx}" "${errors:+, socket errors: $errors}" >&2
+    printf '%.0f requests/s%s%s\n' \
+      "$rps" "${bad:+, $bad non-2xx}" "${errors:+, socket errors: $errors}" >&2
     record c "$name" "wrk -c64 sleep=0" "$round" "$rps" req/s "" "${bad:-0}" "${errors:-}"
     [ -z "$bad" ] && figure[$name,wrk,$round]=$rps
     sleep 1
@@ -264,7 +268,9 @@ stop_all
 # median VALUES...: the middle value (the mean of the middle two for an even count).
 median() {
   printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    if (NR == 0) print ""
+    else if (NR % 2) print v[(NR + 1) / 2]
+    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ratio SERVER TEST OTHER: the median over rounds of SERVER's figure / OTHER's in the same round.
@@ -299,21 +305,23 @@ figure_text() {
   echo "within a round, then the median over the rounds."
   if [ "$matrix" = 1 ]; then
     echo
-    echo "## (a) The lesson: N calls at once, sleep $matrix_sleep s (total time, server threads that ran them)"
+    echo "## (a) The lesson: N calls at once, sleep $matrix_sleep s" \
+      "(total time, server threads that ran them)"
     echo
     echo '```'
-    printf '%-15s %5s   %-18s %-18s %-18s\n' endpoint calls asyncscope "FastAPI/uvicorn" "Go net/http"
+    cells='%-15s %5s   %-18s %-18s %-18s\n'
+    printf "$cells" endpoint calls asyncscope "FastAPI/uvicorn" "Go net/http"
     for endpoint in "${matrix_endpoints[@]}"; do
       for count in 1 2 50; do
-        printf '%-15s %5s   %-18s %-18s %-18s\n' "$endpoint" "$count" \
-          "${matrix_cell[asyncscope,$endpoint,$count]:--}" "${matrix_cell[fastapi,$endpoint,$count]:--}" \
-          "${matrix_cell[go,$endpoint,$count]:--}"
+        printf "$cells" "$endpoint" "$count" "${matrix_cell[asyncscope,$endpoint,$count]:--}" \
+          "${matrix_cell[fastapi,$endpoint,$count]:--}" "${matrix_cell[go,$endpoint,$count]:--}"
       done
     done
     echo '```'
   fi
   echo
-  echo "## (b) $storm concurrent requests, one connection each; (c) keep-alive, wrk -t1 -c64 -d${wrk_seconds}s at sleep=0"
+  echo "## (b) $storm concurrent requests, one connection each;" \
+    "(c) keep-alive, wrk -t1 -c64 -d${wrk_seconds}s at sleep=0"
   echo
   echo '```'
   row='%-11s %12s %8s %12s %8s %12s %8s\n'
@@ -328,7 +336,8 @@ figure_text() {
   echo
   for peer in njs uvicorn; do
     echo "asyncscope vs $peer: $(ratio asyncscope storm1 "$peer")x the time at ${storm} @1s," \
-      "$(ratio asyncscope storm0 "$peer")x at ${storm} @0s, $(ratio asyncscope wrk "$peer")x the requests/s."
+      "$(ratio asyncscope storm0 "$peer")x at ${storm} @0s," \
+      "$(ratio asyncscope wrk "$peer")x the requests/s."
   done
   echo
   echo "nginx answers from its config: a timer (echo_sleep) at sleep 1, fixed bytes at sleep 0 and"

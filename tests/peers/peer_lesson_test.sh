@@ -54,7 +54,7 @@ case "$peer" in
   *) echo "usage: $0 CLIENT fastapi|go|njs" >&2; exit 2 ;;
 esac
 
-: >"$work/server.log" # it exists before sed reads it below, whether or not the server has started yet
+: >"$work/server.log" # it exists before sed reads it, whether or not the server has started
 "${command[@]}" >"$work/server.log" 2>&1 &
 server_pid=$!
 port=
