@@ -21,7 +21,7 @@ asyncscope_packages=(
 # that port is taken); asyncscope never uses it: `systemctl disable --now nginx` stops it.
 asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop
   python3-httptools nginx libnginx-mod-http-js)
-# scripts/peers.sh: the runtimes, nginx's echo module, and wrk.
+# scripts/peers.sh (and its test, peers_script): the runtimes, nginx's echo module, and wrk.
 asyncscope_peer_packages=("${asyncscope_peer_runtimes[@]}" libnginx-mod-http-echo wrk)
 
 # The fuzz targets: clang, and its runtimes (libFuzzer, ASan, UBSan) for clang 14.

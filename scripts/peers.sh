@@ -13,6 +13,7 @@ source "$(dirname "$0")/deps.sh"
 usage() {
   cat <<'TEXT'
 Usage: scripts/peers.sh [--quick] [--rounds N] [--storm N] [--wrk-seconds S] [--no-matrix]
+                        [--build-dir DIR] [--out DIR]
 
 Installs what is missing (Go, FastAPI, uvicorn, nginx with its echo and njs modules, wrk),
 builds asyncscope (Release) and the Go peer, then measures, in this order:
@@ -33,6 +34,11 @@ every measurement is in build/peers/measurements.tsv, the servers' logs in build
   --storm N        concurrent requests in (b) (default 10000)
   --wrk-seconds S  length of each wrk run in (c) (default 5)
   --no-matrix      skip (a)
+  --build-dir DIR  use the asyncscope-server and asyncscope-client already built in DIR instead
+                   of building Release (a Debug or sanitizer build checks the script, but its
+                   figures say nothing about speed)
+  --out DIR        write the tables (DIR/peers-results.md), measurements and logs to DIR
+                   instead of build/
 TEXT
 }
 
@@ -41,6 +47,8 @@ rounds=2
 storm=10000
 wrk_seconds=5
 matrix=1
+build_dir=
+out="$asyncscope_root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) matrix_sleep=0.25 storm=2000 wrk_seconds=2 rounds=1; shift ;;
@@ -48,6 +56,10 @@ while [ $# -gt 0 ]; do
     --storm) storm=$2; shift 2 ;;
     --wrk-seconds) wrk_seconds=$2; shift 2 ;;
     --no-matrix) matrix=0; shift ;;
+    --build-dir) [ -d "${2:-}" ] || { echo "peers.sh: --build-dir needs a folder" >&2; exit 2; }
+      build_dir=$(cd "$2" && pwd); shift 2 ;;
+    --out) [ -n "${2:-}" ] || { echo "peers.sh: --out needs a folder" >&2; exit 2; }
+      mkdir -p "$2" && out=$(cd "$2" && pwd); shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "peers.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -57,8 +69,8 @@ case "$rounds$storm$wrk_seconds" in *[!0-9]* | '')
 esac
 
 python=/usr/bin/python3 # Debian's, which has Debian's FastAPI (not a pyenv or venv python3)
-work="$asyncscope_root/build/peers"
-results="$asyncscope_root/build/peers-results.md"
+work="$out/peers"
+results="$out/peers-results.md"
 measurements="$work/measurements.tsv"
 
 # ---- Servers: start, wait for, stop -------------------------------------------------------
@@ -132,10 +144,14 @@ start() {
 # ---- Setup ------------------------------------------------------------------------------
 
 install_dependencies "${asyncscope_peer_packages[@]}"
-echo "Building asyncscope (Release)..." >&2
-build_dir=$(build_asyncscope Release)
+if [ -z "$build_dir" ]; then
+  echo "Building asyncscope (Release)..." >&2
+  build_dir=$(build_asyncscope Release asyncscope-server asyncscope-client)
+fi
 server_bin="$build_dir/server/asyncscope-server"
 client="$build_dir/client/asyncscope-client"
+[ -x "$server_bin" ] && [ -x "$client" ] ||
+  { echo "peers.sh: no asyncscope-server and asyncscope-client in $build_dir" >&2; exit 2; }
 mkdir -p "$work"
 echo "Building the Go peer..." >&2
 go_bin="$work/peer-go"
@@ -302,7 +318,7 @@ figure_text() {
   echo "Machine: $machine."
   echo "Go runs with GOMAXPROCS=$go_procs in (b) and (c); asyncscope with 1 loop thread; nginx"
   echo "and njs with 1 worker each; uvicorn as 1 process. Rounds: $rounds; each ratio is taken"
-  echo "within a round, then the median over the rounds."
+  echo "within a round, then the median over the rounds. asyncscope: $server_bin."
   if [ "$matrix" = 1 ]; then
     echo
     echo "## (a) The lesson: N calls at once, sleep $matrix_sleep s" \
@@ -345,7 +361,7 @@ figure_text() {
   echo "reads ?sleep=, waits on a timer and builds the lesson's fields, as asyncscope does."
   echo "Times: lower is better (x nginx below 1 beats nginx). Requests/s: higher is better."
   echo "A run with any failed request counts as \"failed\" and is left out of the ratios; every"
-  echo "measurement, failures included, is in build/peers/measurements.tsv."
+  echo "measurement, failures included, is in $measurements."
 } >"$results"
 
 echo

@@ -15,9 +15,10 @@
 # client that a test started fails that test (tests/integration/processes.cpp looks for them).
 # The plain Debug stage is not in the default: the asan stage runs the same tests in a Debug
 # build, and CI's time goes further on a third sanitizer build than on a second plain one.
-# The tests labelled `walkthrough` (the browser, the demo, the lesson's commands, the peers: a
-# third of a stage's time) run in the first suite stage only: they check pages, scripts and docs,
-# and the server code they drive is what the other tests run under every sanitizer.
+# The tests labelled `walkthrough` (the browser, the demo, the lesson's commands, the peers and
+# peers.sh: a third of a stage's time) run in the first suite stage only: they check pages,
+# scripts and docs, and the server code they drive is what the other tests run under every
+# sanitizer.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
@@ -38,9 +39,9 @@ run_suite() {
 
 # Everything the chosen stages need, in one apt-get run.
 if [[ " $stages " == *" fuzz "* ]]; then
-  install_dependencies "${asyncscope_peer_runtimes[@]}" "${asyncscope_fuzz_packages[@]}"
+  install_dependencies "${asyncscope_peer_packages[@]}" "${asyncscope_fuzz_packages[@]}"
 else
-  install_dependencies "${asyncscope_peer_runtimes[@]}"
+  install_dependencies "${asyncscope_peer_packages[@]}"
 fi
 install_browser_test_dependencies
 
