@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import itertools
 import logging
+import math
 import os
 import re
 import socket
@@ -127,8 +128,8 @@ async def bad_sleep(_request: Request, error: BadSleep):
 
 
 # ?sleep= as asyncscope reads it: decimal digits with at most one point (2, 0.5, .5); not
-# 1e0, +1, -0, inf or 1_0, which float() takes.
-PLAIN_SECONDS = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")
+# 1e0, +1, -0, inf or 1_0, which float() takes. One way to match each text: no backtracking.
+PLAIN_SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def sleep_of(request: Request) -> float:
@@ -139,9 +140,11 @@ def sleep_of(request: Request) -> float:
     if len(values) > 1:
         raise BadSleep("sleep is given more than once")
     text = values[0]
-    if not PLAIN_SECONDS.fullmatch(text) or float(text) > MAX_SLEEP:
+    seconds = float(text) if PLAIN_SECONDS.fullmatch(text) else math.nan
+    underflow = seconds == 0 and re.search("[1-9]", text)  # 0.000...1: too small for a double
+    if not seconds <= MAX_SLEEP or underflow:
         raise BadSleep(f"sleep must be a number of seconds from 0 to {MAX_SLEEP:g}, got '{text}'")
-    return float(text)
+    return seconds
 
 
 @app.get("/healthz")

@@ -17,8 +17,9 @@ asyncscope_packages=(
 
 # The same lesson in Go, in FastAPI and in nginx's JavaScript (peers/; their test runs when these
 # are installed), FastAPI on uvicorn with the loop and parser that `uvicorn[standard]` would bring.
-# Where systemd runs, installing Debian's nginx also starts its own service on port 80 (unless
-# that port is taken); asyncscope never uses it: `systemctl disable --now nginx` stops it.
+# Installing Debian's nginx also starts its own service on port 80 (unless that port is taken
+# or the machine's policy-rc.d forbids it); asyncscope never uses it: `systemctl disable --now
+# nginx` (or `service nginx stop` without systemd) stops it.
 asyncscope_peer_runtimes=(golang-go python3-fastapi python3-uvicorn python3-uvloop
   python3-httptools nginx libnginx-mod-http-js)
 # scripts/peers.sh (and its test, peers_script): the runtimes, nginx's echo module, and wrk.

@@ -48,7 +48,7 @@ storm=10000
 wrk_seconds=5
 matrix=1
 build_dir=
-out="$asyncscope_root/build"
+out_dir="$asyncscope_root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) matrix_sleep=0.25 storm=2000 wrk_seconds=2 rounds=1; shift ;;
@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
     --build-dir) [ -d "${2:-}" ] || { echo "peers.sh: --build-dir needs a folder" >&2; exit 2; }
       build_dir=$(cd "$2" && pwd); shift 2 ;;
     --out) [ -n "${2:-}" ] || { echo "peers.sh: --out needs a folder" >&2; exit 2; }
-      mkdir -p "$2" && out=$(cd "$2" && pwd); shift 2 ;;
+      mkdir -p "$2" && out_dir=$(cd "$2" && pwd); shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "peers.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -69,8 +69,8 @@ case "$rounds$storm$wrk_seconds" in *[!0-9]* | '')
 esac
 
 python=/usr/bin/python3 # Debian's, which has Debian's FastAPI (not a pyenv or venv python3)
-work="$out/peers"
-results="$out/peers-results.md"
+work="$out_dir/peers"
+results="$out_dir/peers-results.md"
 measurements="$work/measurements.tsv"
 
 # ---- Servers: start, wait for, stop -------------------------------------------------------

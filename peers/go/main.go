@@ -26,10 +26,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -169,11 +171,15 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 // plainSeconds is ?sleep= as asyncscope reads it: decimal digits with at most one point
 // (2, 0.5, .5); not 1e0, +1, -0 or inf, which strconv.ParseFloat takes.
-var plainSeconds = regexp.MustCompile(`^([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+var plainSeconds = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
 
 // sleepOf reads ?sleep=: plain seconds from 0 to maxSleep, default 1.
 func sleepOf(r *http.Request) (time.Duration, error) {
-	values := r.URL.Query()["sleep"]
+	query, err := url.ParseQuery(r.URL.RawQuery) // r.URL.Query() drops what it cannot read
+	if err != nil {
+		return 0, fmt.Errorf("the query cannot be read: %v", err)
+	}
+	values := query["sleep"]
 	if len(values) == 0 {
 		return time.Duration(defaultSleep * float64(time.Second)), nil
 	}
@@ -181,7 +187,8 @@ func sleepOf(r *http.Request) (time.Duration, error) {
 		return 0, errors.New("sleep is given more than once")
 	}
 	seconds, err := strconv.ParseFloat(values[0], 64)
-	if !plainSeconds.MatchString(values[0]) || err != nil || seconds > maxSleep {
+	underflow := seconds == 0 && strings.ContainsAny(values[0], "123456789") // 0.000...1
+	if !plainSeconds.MatchString(values[0]) || err != nil || seconds > maxSleep || underflow {
 		return 0, fmt.Errorf("sleep must be a number of seconds from 0 to %g, got '%s'",
 			maxSleep, values[0])
 	}

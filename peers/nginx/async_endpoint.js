@@ -21,8 +21,10 @@ function sleepOf(r) {
   const text = r.args.sleep;
   if (text === undefined) return defaultSleep;
   if (Array.isArray(text)) return 'sleep is given more than once';
-  const seconds = /^([0-9]+\.?[0-9]*|\.[0-9]+)$/.test(text) ? Number(text) : NaN;
-  if (seconds <= maxSleep) return seconds;
+  const plain = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(text); // one way to match: no backtracking
+  const seconds = plain ? Number(text) : NaN;
+  const underflow = seconds === 0 && /[1-9]/.test(text); // 0.000...1: too small for a double
+  if (seconds <= maxSleep && !underflow) return seconds;
   return `sleep must be a number of seconds from 0 to ${maxSleep}, got '${text}'`;
 }
 

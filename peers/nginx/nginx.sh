@@ -6,7 +6,8 @@
 #                         seconds on a timer, both from the config alone (the echo module):
 #                         nginx's ceiling, no work per request.
 # Both answer /healthz. Prints "listening on http://127.0.0.1:PORT" once nginx is up, as the
-# other servers do, and stops nginx when it is sent SIGTERM, SIGINT or SIGQUIT.
+# other servers do, and stops nginx when it is stopped itself: SIGTERM, SIGHUP, or Ctrl-C in
+# the terminal that started it. Everything nginx writes stays in --dir.
 #
 # Usage: peers/nginx/nginx.sh --dir DIR [--port N] [--config-answers]
 #   --dir DIR         where nginx's config, pid file and error log go (made if missing)
@@ -75,6 +76,11 @@ load_module "$module";
 events { worker_connections $connections; }
 http {
   access_log off;
+  client_body_temp_path "$dir/body"; # not Debian's /var/lib/nginx, which is its own nginx's
+  proxy_temp_path "$dir/proxy";
+  fastcgi_temp_path "$dir/fastcgi";
+  uwsgi_temp_path "$dir/uwsgi";
+  scgi_temp_path "$dir/scgi";
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$port backlog=4096;
@@ -88,16 +94,16 @@ CONF
 rm -f "$dir/nginx.pid"
 "$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" &
 nginx_pid=$!
-trap 'kill -TERM "$nginx_pid" 2>/dev/null' TERM INT
-trap 'kill -QUIT "$nginx_pid" 2>/dev/null' QUIT # nginx's graceful stop
+# However this script ends, nginx ends with it. (A shell running it in the background ignores
+# SIGINT and SIGQUIT for it, so those cannot be trapped there; SIGTERM always can.)
+trap 'kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid"; true' EXIT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 130' INT
 # nginx writes its pid file once its socket is listening; it exits if the config is wrong.
 until [ -s "$dir/nginx.pid" ]; do
   kill -0 "$nginx_pid" 2>/dev/null || { wait "$nginx_pid" || exit $?; exit 1; }
   sleep 0.05
 done
 echo "listening on http://127.0.0.1:$port"
-status=0
-while kill -0 "$nginx_pid" 2>/dev/null; do # a trapped signal ends wait early; wait again
-  wait "$nginx_pid" && status=0 || status=$?
-done
-exit "$status"
+wait "$nginx_pid" # until nginx exits, or a signal above ends this script

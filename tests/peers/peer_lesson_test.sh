@@ -105,7 +105,9 @@ statuses() {
 for query in sleep=.25 sleep=0.; do
   expect "?$query" "$(statuses "$query")" '. == {"200": 1}'
 done
-for query in sleep=abc sleep=61 sleep=1e0 sleep=+1 sleep=-0 'sleep=1&sleep=1'; do
-  expect "?$query" "$(statuses "$query")" '. == {"400": 1}'
+tiny="sleep=0.$(printf '0%.0s' $(seq 400))1" # too small for a double: not 0
+for query in sleep=abc sleep=61 sleep=1e0 sleep=%2B1 sleep=-0 'sleep=1&sleep=1' 'sleep=1;0' \
+  sleep=%zz "$tiny"; do
+  expect "?${query:0:20}" "$(statuses "$query")" '. == {"400": 1}'
 done
 echo "ok ($peer): ?sleep= is read as asyncscope reads it (.25 and 0. yes; 61, 1e0, +1, -0 no)"

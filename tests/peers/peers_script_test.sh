@@ -32,7 +32,7 @@ results="$out/peers-results.md"
 [ -f "$results" ] || fail "no $results"
 
 # (a): every endpoint at 1, 2 and 50, a time and a thread count from each of the three servers.
-row='^(sync-endpoint|async-endpoint|async-wrong) +(1|2|50) ( +[0-9.]+ s +[0-9]+ thr){3}'
+row='^(sync-endpoint|async-endpoint|async-wrong) +(1|2|50)( +[0-9.]+ s +[0-9]+ thr){3} *$'
 cells=$(grep -cE "$row" "$results" || true)
 [ "$cells" -eq 9 ] || fail "expected 9 full rows in the matrix, found $cells"
 # The lesson's pitfall, as the matrix shows it: 50 blocked sleeps on asyncscope's one loop thread.
