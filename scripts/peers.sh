@@ -68,6 +68,13 @@ case "$rounds$storm$wrk_seconds" in *[!0-9]* | '')
   echo "peers.sh: --rounds, --storm and --wrk-seconds take whole numbers" >&2; exit 2 ;;
 esac
 
+ulimit -n "$(ulimit -Hn)" # one socket per request, on both sides
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((storm + 100)) ]; then
+  echo "peers.sh: the open-file limit is $(ulimit -n), and each server needs one file for each" \
+    "of the $storm connections in (b): lower --storm or raise the hard limit (ulimit -Hn)" >&2
+  exit 2
+fi
+
 python=/usr/bin/python3 # Debian's, which has Debian's FastAPI (not a pyenv or venv python3)
 work="$out_dir/peers"
 results="$out_dir/peers-results.md"
@@ -158,7 +165,6 @@ go_bin="$work/peer-go"
 [ -n "${HOME:-}" ] || export GOCACHE="$work/go-cache" # go needs a cache folder
 (cd "$asyncscope_root/peers/go" && GOPROXY=off GOFLAGS='' go build -o "$go_bin" .)
 go_procs=1 # one OS thread running Go code, as asyncscope has one loop thread, nginx one worker
-ulimit -n "$(ulimit -Hn)" # one socket per request, on both sides
 declare -A ports=()
 printf 'part\tserver\ttest\tround\tvalue\tunit\tok\tfailed\tdetail\n' >"$measurements"
 
