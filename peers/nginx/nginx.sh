@@ -10,7 +10,7 @@
 # the terminal that started it. Everything nginx writes stays in --dir.
 #
 # Usage: peers/nginx/nginx.sh --dir DIR [--port N] [--config-answers]
-#   --dir DIR         where nginx's config, pid file and error log go (made if missing)
+#   --dir DIR         where nginx's config, pid file, error log and temporary files go
 #   --port N          the port on 127.0.0.1 (default 0: a free one)
 #   --config-answers  the config's answers instead of the lesson's
 # Needs Debian's nginx, with libnginx-mod-http-js (the lesson) or libnginx-mod-http-echo.
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --port) [ $# -ge 2 ] || die "--port needs a value"; port=$2; shift 2 ;;
     --dir) [ $# -ge 2 ] || die "--dir needs a value"; dir=$2; shift 2 ;;
     --config-answers) config_answers=1; shift ;;
-    -h | --help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
